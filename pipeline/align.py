@@ -1,0 +1,204 @@
+"""Alignment: which number belongs to which column.
+
+This is where silent errors are born, so every rule here is conservative. A row's tokens are placed
+on its columns only when the text proves the placement; otherwise the cells are ``ambiguous`` with the
+reason in ``evidence``. Proofs used:
+
+* the row has exactly as many values as columns (cell boundaries, spaces or lines separate them);
+* a structured row (HTML, pipes, tabs) whose empty cells make up the count: they are printed blanks;
+* more values than columns that are all equal (every placement gives the same cells);
+* in run-together text (``规章000``), every way of splitting the digit run into the row's cells that
+  obeys the number rules (no leading zeros, signs only where signed, decimals only in money columns)
+  gives the same value for the cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.domain import Column
+from pipeline.stream import Token, parse_number
+
+MAX_CANDIDATES = 20000
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    col: str
+    status: str  # reported / blank / ambiguous
+    value: float | None
+    unit: str | None  # unit written next to the number, if any
+    token: Token | None  # where the value was read (None when ambiguous without a single source)
+    evidence: str | None = None
+
+
+@dataclass(slots=True)
+class Alignment:
+    readings: list[Reading]
+    # For run-together rows: every admissible split, as one value text per column. Sum rules may
+    # narrow these down later (see tables.resolve_with_rule).
+    candidates: list[tuple[str, ...]] | None = None
+    tokens: list[Token] | None = None
+    sources: list[tuple[int, ...]] | None = None  # token index per column, per candidate
+
+
+def _reading(col: Column, token: Token) -> Reading:
+    if token.kind == "num":
+        value, unit = parse_number(token.text)
+        return Reading(col.code, "reported", value, unit, token)
+    return Reading(col.code, "blank", None, None, token)
+
+
+def _all_ambiguous(columns: tuple[Column, ...], why: str, token: Token | None = None) -> Alignment:
+    return Alignment([Reading(c.code, "ambiguous", None, None, token, why) for c in columns])
+
+
+def _valid_cell(text: str, col: Column) -> bool:
+    signed = text[:1] in "+-"
+    body = text[1:] if signed else text
+    if not body or (signed and not col.signed):
+        return False
+    if "." in body:
+        if not col.money:
+            return False
+        whole, _, frac = body.partition(".")
+        if not whole or not frac or (len(whole) > 1 and whole[0] == "0"):
+            return False
+        return True
+    return len(body) == 1 or body[0] != "0"
+
+
+def _split_token(text: str, columns: tuple[Column, ...], first: int, max_cells: int):
+    """Ways to cut one run of digits into 1..max_cells consecutive cells starting at column ``first``."""
+    out: list[list[str]] = []
+
+    def rec(pos: int, ci: int, acc: list[str]) -> None:
+        if len(out) > MAX_CANDIDATES:
+            return
+        if pos == len(text):
+            if acc:
+                out.append(acc[:])
+            return
+        if len(acc) == max_cells:
+            return
+        for end in range(pos + 1, len(text) + 1):
+            piece = text[pos:end]
+            if _valid_cell(piece, columns[ci]):
+                acc.append(piece)
+                rec(end, ci + 1, acc)
+                acc.pop()
+
+    rec(0, first, [])
+    return out
+
+
+def enumerate_splits(tokens: list[Token], columns: tuple[Column, ...]):
+    """Every admissible split of run-together tokens over the columns: (values, token index) lists."""
+    k = len(columns)
+    results: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+
+    def rec(ti: int, ci: int, values: list[str], sources: list[int]) -> None:
+        if len(results) > MAX_CANDIDATES:
+            return
+        if ti == len(tokens):
+            if ci == k:
+                results.append((tuple(values), tuple(sources)))
+            return
+        if k - ci < len(tokens) - ti:
+            return
+        tok = tokens[ti]
+        if tok.kind != "num" or "," in tok.text:
+            if tok.kind == "num" and not _valid_cell(_strip_unit(tok.text).replace(",", ""), columns[ci]):
+                return
+            values.append(tok.text if tok.kind == "num" else "")
+            sources.append(ti)
+            rec(ti + 1, ci + 1, values, sources)
+            values.pop()
+            sources.pop()
+            return
+        body = _strip_unit(tok.text)
+        max_cells = k - ci - (len(tokens) - ti - 1)
+        for pieces in _split_token(body, columns, ci, max_cells):
+            values.extend(pieces)
+            sources.extend([ti] * len(pieces))
+            rec(ti + 1, ci + len(pieces), values, sources)
+            del values[len(values) - len(pieces):]
+            del sources[len(sources) - len(pieces):]
+
+    rec(0, 0, [], [])
+    return results
+
+
+def _strip_unit(text: str) -> str:
+    for unit in ("万元", "元", "件", "项", "个", "条", "%"):
+        if text.endswith(unit):
+            return text[: -len(unit)]
+    return text
+
+
+def align(tokens: list[Token], columns: tuple[Column, ...], run_together: bool) -> Alignment:
+    k = len(columns)
+    filled = [t for t in tokens if t.kind != "empty"]
+    if not filled:
+        return _all_ambiguous(columns, "no values printed after the label")
+    if run_together:
+        return _align_run_together(filled, columns)
+    if len(filled) == k:
+        return Alignment([_reading(c, t) for c, t in zip(columns, filled)])
+    if len(filled) < k:
+        # Empty cells of a structured row (HTML, pipes, tabs) are printed blanks when they make up
+        # the count exactly; first without the empties around the row, then with them.
+        for candidate in (_trim_empty(tokens), tokens):
+            if len(candidate) == k:
+                return Alignment([_reading(c, t) for c, t in zip(columns, candidate)])
+        return _all_ambiguous(columns, f"{len(filled)} values for {k} cells; their columns are not printed")
+    if len({t.text if t.kind == "num" else "" for t in filled}) == 1:
+        return Alignment([_reading(c, filled[0]) for c in columns])
+    return _all_ambiguous(columns, f"{len(filled)} values for {k} cells")
+
+
+def _trim_empty(tokens: list[Token]) -> list[Token]:
+    start, end = 0, len(tokens)
+    while start < end and tokens[start].kind == "empty":
+        start += 1
+    while end > start and tokens[end - 1].kind == "empty":
+        end -= 1
+    return tokens[start:end]
+
+
+def _align_run_together(tokens: list[Token], columns: tuple[Column, ...]) -> Alignment:
+    found = enumerate_splits(tokens, columns)
+    if not found:
+        return _all_ambiguous(columns, f"the run {' '.join(t.text for t in tokens)!r} cannot be split "
+                                        f"into {len(columns)} cells")
+    if len(found) > MAX_CANDIDATES:
+        return _all_ambiguous(columns, "the digit run splits too many ways")
+    candidates = [values for values, _ in found]
+    sources = [src for _, src in found]
+    return Alignment(readings_from_candidates(candidates, sources, tokens, columns),
+                     candidates, tokens, sources)
+
+
+def readings_from_candidates(candidates, sources, tokens, columns) -> list[Reading]:
+    """Per column: the value when every candidate split agrees on it, else ambiguous."""
+    readings = []
+    first_sources = sources[0]
+    for ci, col in enumerate(columns):
+        options = {cand[ci] for cand in candidates}
+        token = tokens[first_sources[ci]]
+        if len(options) > 1:
+            shown = ", ".join(sorted(options, key=lambda s: (len(s), s))[:4])
+            readings.append(Reading(col.code, "ambiguous", None, None, token,
+                                    f"digit run splits {len(candidates)} ways: this cell could be {shown}"))
+            continue
+        text = options.pop()
+        if text == "":
+            readings.append(Reading(col.code, "blank", None, None, token))
+            continue
+        value, _ = parse_number(text)
+        # a unit written after the run belongs to the run's last cell
+        last_of_token = ci + 1 == len(columns) or first_sources[ci + 1] != first_sources[ci]
+        unit = parse_number(token.text)[1] if last_of_token else None
+        evidence = f"digit run splits {len(candidates)} ways, all agree here" if len(candidates) > 1 else None
+        readings.append(Reading(col.code, "reported", value, unit, token, evidence))
+    return readings

@@ -1,0 +1,150 @@
+"""Domain knowledge, read from the tables in ``pipeline/data``.
+
+Everything the reader knows about the official templates (which cells exist, what the labels look
+like, which sums must hold, what is site noise) lives in those CSV files; this module only loads them
+into small immutable structures. Adding a label variant is a one-line change to ``labels.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+TEMPLATES = ("2019", "2021")
+SECTIONS = ("proactive", "requests", "appeals")
+STATUSES = ("reported", "blank", "ambiguous", "derived")
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with resources.files("pipeline.data").joinpath(name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    code: str
+    unit: str
+    signed: bool  # may carry a + or - sign (本年增/减)
+    money: bool  # may carry decimals (amounts)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    code: str
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    section: str
+    kind: str  # anchor / row / group / header / cue
+    code: str
+    template: str  # '' = both
+    regex: re.Pattern
+
+
+@dataclass(frozen=True, slots=True)
+class SumRule:
+    rule: str
+    severity: str
+    section: str
+    template: str
+    axis: str  # 'col': terms are row codes, checked per column; 'row': terms are column codes
+    lhs: tuple[str, ...]
+    rhs: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedSum:
+    section: str
+    row: str
+    template: str
+    terms: tuple[str, ...]
+    unit: str
+
+
+@cache
+def layout(template: str, section: str) -> tuple[Row, ...]:
+    """The data rows (in printed order) and their columns for one table of one template."""
+    rows: dict[str, list[Column]] = {}
+    for r in sorted(
+        (r for r in _read("layout.csv") if r["template"] == template and r["section"] == section),
+        key=lambda r: (int(r["row_order"]), int(r["col_order"])),
+    ):
+        rows.setdefault(r["row"], []).append(
+            Column(r["col"], r["unit"], r["signed"] == "1", r["money"] == "1")
+        )
+    return tuple(Row(code, tuple(cols)) for code, cols in rows.items())
+
+
+@cache
+def labels(section: str, kind: str, template: str | None = None) -> tuple[Label, ...]:
+    out = []
+    for r in _read("labels.csv"):
+        if r["section"] != section or r["kind"] != kind:
+            continue
+        if template is not None and r["template"] not in ("", template):
+            continue
+        out.append(Label(r["section"], r["kind"], r["code"], r["template"], re.compile(r["pattern"])))
+    return tuple(out)
+
+
+def label(section: str, kind: str, code: str, template: str | None = None) -> Label | None:
+    for lab in labels(section, kind, template):
+        if lab.code == code:
+            return lab
+    return None
+
+
+@cache
+def sum_rules() -> tuple[SumRule, ...]:
+    return tuple(
+        SumRule(
+            r["rule"], r["severity"], r["section"], r["template"], r["axis"],
+            tuple(r["lhs"].split("+")), tuple(r["rhs"].split("+")), r["message"],
+        )
+        for r in _read("rules.csv")
+    )
+
+
+@cache
+def derived_sums() -> tuple[DerivedSum, ...]:
+    return tuple(
+        DerivedSum(r["section"], r["row"], r["template"], tuple(r["terms"].split("+")), r["unit"])
+        for r in _read("derived.csv")
+    )
+
+
+@cache
+def noise_patterns(kind: str) -> re.Pattern:
+    pats = [r["pattern"] for r in _read("noise.csv") if r["kind"] == kind]
+    return re.compile("|".join(f"(?:{p})" for p in pats))
+
+
+@cache
+def valid_codes() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """section -> (row codes, column codes), exactly as listed in codes.csv."""
+    rows: dict[str, set[str]] = {s: set() for s in SECTIONS}
+    cols: dict[str, set[str]] = {s: set() for s in SECTIONS}
+    for r in _read("codes.csv"):
+        if r["row"]:
+            rows[r["section"]].add(r["row"])
+        if r["column"]:
+            cols[r["section"]].add(r["column"])
+    return {s: (frozenset(rows[s]), frozenset(cols[s])) for s in SECTIONS}
+
+
+@cache
+def code_labels() -> dict[tuple[str, str, str], str]:
+    """(section, 'row'|'col', code) -> Chinese label from codes.csv."""
+    out = {}
+    for r in _read("codes.csv"):
+        if r["row"]:
+            out[(r["section"], "row", r["row"])] = r["label_zh"]
+        if r["column"]:
+            out[(r["section"], "col", r["column"])] = r["label_zh"]
+    return out

@@ -1,0 +1,83 @@
+"""Long facts: one row per table cell, with provenance; plus derived values, flagged as derived."""
+
+from __future__ import annotations
+
+from pipeline import domain
+from pipeline.tables import Tables
+
+FACT_COLUMNS = (
+    "report_id", "source_file", "agency", "year", "template", "section", "row", "col",
+    "value", "status", "unit", "line", "raw", "evidence",
+)
+
+YUAN_PER_WANYUAN = 10_000
+
+
+def table_facts(tables: Tables, report: dict) -> list[dict]:
+    """Facts for every cell of every table found. A row whose label is missing gives ambiguous cells."""
+    facts: list[dict] = []
+    base = {k: report[k] for k in ("report_id", "source_file", "agency", "year")}
+    for table in tables.all():
+        if not table.found or table.template is None:
+            continue
+        for row in domain.layout(table.template, table.section):
+            reading = table.rows.get(row.code)
+            if reading is None:
+                for col in row.columns:
+                    facts.append(_fact(base, table.template, table.section, row.code, col.code, "ambiguous",
+                                       None, None, None, None, "row label not found in the table"))
+                continue
+            columns = {c.code: c for c in row.columns}
+            for cell in reading.alignment.readings:
+                col = columns[cell.col]
+                unit = cell.unit or col.unit
+                evidence = cell.evidence
+                if col.money and cell.unit and col.unit not in ("unspecified", cell.unit):
+                    evidence = f"unit {cell.unit} written in the cell contradicts the header ({col.unit})"
+                token = cell.token
+                facts.append(_fact(
+                    base, table.template, table.section, row.code, cell.col, cell.status,
+                    cell.value if cell.status == "reported" else None,
+                    unit if cell.status == "reported" else None,
+                    token.line if token else reading.label_line,
+                    token.raw() if token else None,
+                    evidence,
+                ))
+    facts.extend(derived_facts(facts, base))
+    return facts
+
+
+def derived_facts(facts: list[dict], base: dict) -> list[dict]:
+    """Sums that make templates comparable (derived.csv) and money converted to 万元."""
+    out = []
+    index = {(f["section"], f["row"], f["col"]): f for f in facts}
+    templates = {f["section"]: f["template"] for f in facts}
+    for rule in domain.derived_sums():
+        if templates.get(rule.section) != rule.template:
+            continue
+        if any((rule.section, rule.row, c.code) in index for c in _columns(rule)):
+            continue  # printed in this report (a hybrid table), nothing to derive
+        for col in _columns(rule):
+            parts = [index.get((rule.section, term, col.code)) for term in rule.terms]
+            if all(p is not None and p["status"] == "reported" for p in parts):
+                out.append(_fact(base, rule.template, rule.section, rule.row, col.code, "derived",
+                                 sum(p["value"] for p in parts), rule.unit, None, None,
+                                 f"sum of {'+'.join(rule.terms)}"))
+    for f in facts:
+        if f["status"] == "reported" and f["unit"] == "元":
+            out.append(_fact(base, f["template"], f["section"], f["row"], f["col"], "derived",
+                             round(f["value"] / YUAN_PER_WANYUAN, 6), "万元", f["line"], f["raw"],
+                             "converted from 元 to 万元"))
+    return out
+
+
+def _columns(rule):
+    return domain.layout(rule.template, rule.section)[0].columns
+
+
+def _fact(base, template, section, row, col, status, value, unit, line, raw, evidence) -> dict:
+    return {
+        **base, "template": template, "section": section, "row": row, "col": col,
+        "value": None if value is None else float(value), "status": status, "unit": unit,
+        "line": line, "raw": raw, "evidence": evidence,
+    }

@@ -1,0 +1,136 @@
+"""Agency and report year, read from the report itself.
+
+The title (``<agency><year>年度政府信息公开工作年度报告``) names both. Titles often give a short
+name (``独城镇``, ``洪泽区人民政府``); the contract wants the place prefix the report gives anywhere
+(``高安市独城镇``), so a town- or district-level name is completed with the county- or city-level
+place that precedes it elsewhere in the text (address, breadcrumb, download link). Spam lines (SEO
+footers listing real county names) are dropped before any of this.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pipeline import domain
+
+_YEAR = r"(20[0-4]\d|19\d\d)"
+_TITLE = re.compile(
+    _YEAR + r"年度?(?:政府|政务)?(?:信息)?公开(?:工作)?(?:年度)?(?:工作)?报告"
+)
+_PERIOD = re.compile(r"统计期限(?:为|是)?自?" + _YEAR + r"年1月1日")
+_BODY_YEAR = re.compile(_YEAR + r"年")
+_TITLE_PREFIX = re.compile(r"^(?:标题|题目|名称|附件\d*)[:：]|^[#*\s]+|^附件\d*")
+_ORG_SUFFIX = re.compile(
+    r"(?:人民政府办公室|人民政府办公厅|人民政府|管理委员会|管委会|办公室|办公厅|委员会|局|厅|中心|委|办|院|署|会|所|站|公司)$"
+)
+_LEADING_PLACE = re.compile(r"^(.{1,8}?(?:街道|镇|乡|区))")
+_BODY_ORG = re.compile(
+    _YEAR + r"年度?[,，]?([^,，。;；:：、\s\d]{2,24}?(?:人民政府办公室|人民政府|管理委员会|管委会|办公室|委员会|局|厅|中心))"
+)
+# Characters that end a place-name prefix when scanning leftwards (function words, punctuation).
+_PREFIX_STOP = set("与和及在由的对向为是请报经将从于至自按据、,，。:：;；()（）《》“”\"'|>/ 　") | set(
+    "0123456789"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMeta:
+    agency: str | None
+    year: int | None
+    agency_evidence: str
+    year_evidence: str
+
+
+def clean_lines(lines: list[str]) -> list[str]:
+    spam = domain.noise_patterns("spam")
+    return [line for line in lines if line.strip() and not spam.search(line)]
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _title_candidates(lines: list[str]):
+    """(agency part, year, line index) for every title-like line, in order."""
+    chrome = domain.noise_patterns("chrome")
+    previous = ""
+    for i, line in enumerate(lines):
+        compact = _compact(line)
+        m = _TITLE.search(compact)
+        if m and not chrome.match(line.strip()):
+            head = _TITLE_PREFIX.sub("", compact[: m.start()]).strip()
+            head = head.split(">")[-1]  # breadcrumb remains
+            if not head and _ORG_SUFFIX.search(previous):
+                head = previous  # the agency on the line above the year line (PDF title pages)
+            yield head, int(m.group(1)), i
+        if compact:
+            previous = _TITLE_PREFIX.sub("", compact)
+
+
+def _prefix_for(place: str, text: str) -> str | None:
+    """The higher-level place printed right before ``place`` most often (淮安市 before 洪泽区)."""
+    counts: Counter[str] = Counter()
+    for m in re.finditer(re.escape(place), text):
+        j = m.start()
+        if j == 0 or text[j - 1] not in "市县州盟旗区":
+            continue
+        k = j - 1
+        while k > 0 and j - k < 6 and text[k - 1] not in _PREFIX_STOP and text[k - 1] not in "省":
+            k -= 1
+        prefix = text[k:j]
+        if len(prefix) >= 3:
+            counts[prefix] += 1
+    if not counts:
+        return None
+    # The shortest form that every longer one ends with is the name itself: 'X淮安市' ends in '淮安市'.
+    best = max(counts.items(), key=lambda kv: (kv[1], -len(kv[0])))[0]
+    shorter = [p for p in counts if best.endswith(p) and p != best and len(p) >= 3]
+    return min(shorter, key=len) if shorter else best
+
+
+def _complete_place(agency: str, text: str) -> str:
+    m = _LEADING_PLACE.match(agency)
+    if not m:
+        return agency
+    place = m.group(1)
+    if any(u in place[:-1] for u in "市县"):
+        return agency  # already carries its county or city
+    prefix = _prefix_for(place, text)
+    return prefix + agency if prefix else agency
+
+
+def read_metadata(lines: list[str]) -> ReportMeta:
+    lines = clean_lines(lines)
+    text = _compact("\n".join(lines))
+    agency = None
+    agency_evidence = "no title line names the agency"
+    year = None
+    year_evidence = "no year found"
+    for head, title_year, i in _title_candidates(lines[:400]):
+        if year is None:
+            year, year_evidence = title_year, f"title on text line {i + 1}"
+        if head and len(head) >= 2:
+            agency, agency_evidence = head, f"title on text line {i + 1}"
+            if year != title_year:
+                year, year_evidence = title_year, f"title on text line {i + 1}"
+            break
+    if agency is None:
+        m = _BODY_ORG.search(text)
+        if m:
+            agency, agency_evidence = m.group(2), "first '<year>年，<agency>' sentence of the body"
+    if year is None:
+        m = _PERIOD.search(text)
+        if m:
+            year, year_evidence = int(m.group(1)), "statistics period (统计期限)"
+    if year is None:
+        years = Counter(int(y) for y in _BODY_YEAR.findall(text[:20000]) if 2008 <= int(y) <= 2030)
+        if years:
+            year, year_evidence = years.most_common(1)[0][0], "most frequent year in the body"
+    if agency:
+        completed = _complete_place(agency, text)
+        if completed != agency:
+            agency_evidence += f"; place prefix {completed[: len(completed) - len(agency)]} from the text"
+        agency = completed
+    return ReportMeta(agency, year, agency_evidence, year_evidence)

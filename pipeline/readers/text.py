@@ -1,0 +1,60 @@
+"""Plain text and markdown: one cell per line, or fields split on pipes / tabs."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.normalize import is_traditional, normalize_text
+from pipeline.readers import Cell, Document
+
+_MARKUP = re.compile(r"^\s*#{1,6}\s*|\*\*|__")
+_MARKDOWN_RULE = re.compile(r"^[\s|:\-+=]+$")
+_PIPE_ONLY = re.compile(r"^[\s|]*$")
+
+
+def split_fields(line: str) -> list[tuple[int, str]] | None:
+    """(offset, text) of the fields of a pipe- or tab-separated line, or None for a plain line.
+
+    A pipe at the very start or end of a line opens or closes the row (markdown style, or one cell per
+    line ending in ``|``) and does not make an extra empty field. Field text is stripped; the offset
+    is where the stripped text starts in ``line``.
+    """
+    sep = "|" if "|" in line else "\t" if "\t" in line else None
+    if sep is None:
+        return None
+    start, end = 0, len(line)
+    if sep == "|":
+        stripped = line.strip()
+        lead = len(line) - len(line.lstrip())
+        start, end = lead, lead + len(stripped)
+        if line.startswith("|", start):
+            start += 1
+        if end > start and line[end - 1] == "|":
+            end -= 1
+    fields = []
+    pos = start
+    for piece in line[start:end].split(sep):
+        lead = len(piece) - len(piece.lstrip())
+        fields.append((pos + lead, piece.strip()))
+        pos += len(piece) + 1
+    return fields
+
+
+def read_text(text: str, fmt: str = "text") -> Document:
+    traditional = is_traditional(text)
+    doc = Document(format=fmt, traditional=traditional)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        # markup becomes spaces, not nothing, so offsets into the normalized line stay valid
+        norm = _MARKUP.sub(lambda m: " " * len(m.group()), normalize_text(raw, traditional))
+        doc.lines.append(norm)
+        if not norm.strip():
+            continue
+        if _PIPE_ONLY.match(norm) or ("|" in norm and _MARKDOWN_RULE.match(norm)):
+            continue  # a row separator made of pipes, or a markdown |---| rule
+        fields = split_fields(norm)
+        if fields is None:
+            doc.cells.append(Cell(norm, raw, number, number, None, False, traditional))
+        else:
+            for index, (offset, value) in enumerate(fields):
+                doc.cells.append(Cell(value, raw, number, number, index, True, traditional, offset))
+    return doc

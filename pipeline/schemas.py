@@ -1,0 +1,164 @@
+"""pandera models of the three output tables, and the frame builders that give them their types.
+
+These check the pipeline's *own* output: a failure here is a bug in the builder and stops the build
+(``SchemaErrors`` lists every failing case, validation is lazy). Problems of the *sources* (sums that
+do not add up) are findings in the violations table instead.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from pipeline import domain
+
+FACT_SCHEMA = {
+    "report_id": pl.String, "source_file": pl.String, "agency": pl.String, "year": pl.Int16,
+    "template": pl.String, "section": pl.String, "row": pl.String, "col": pl.String,
+    "value": pl.Float64, "status": pl.String, "unit": pl.String, "line": pl.Int32, "raw": pl.String,
+    "evidence": pl.String,
+}
+REPORT_SCHEMA = {
+    "report_id": pl.String, "source_file": pl.String, "sha256": pl.String, "bytes": pl.Int64,
+    "format": pl.String, "encoding": pl.String, "agency": pl.String, "year": pl.Int16,
+    "template": pl.String, "status": pl.String, "reason": pl.String, "n_cells": pl.Int32,
+    "n_ambiguous": pl.Int32, "n_violations": pl.Int32, "notes": pl.String,
+}
+VIOLATION_SCHEMA = {
+    "report_id": pl.String, "rule": pl.String, "severity": pl.String, "outcome": pl.String,
+    "section": pl.String, "row": pl.String, "col": pl.String, "expected": pl.Float64,
+    "actual": pl.Float64, "cells": pl.String, "message": pl.String,
+}
+REPORT_COLUMNS = list(REPORT_SCHEMA)
+SIGNED_COLUMNS = ("change",)  # 本年增/减 may be negative; every other value is a count or an amount
+
+
+def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def facts_frame(rows: list[dict]) -> pl.DataFrame:
+    return _frame(rows, FACT_SCHEMA)
+
+
+def reports_frame(rows: list[dict]) -> pl.DataFrame:
+    return _frame(rows, REPORT_SCHEMA)
+
+
+def violations_frame(rows: list[dict]) -> pl.DataFrame:
+    return _frame(rows, VIOLATION_SCHEMA)
+
+
+def _valid_code_pairs() -> pl.DataFrame:
+    pairs = [
+        (section, row, col)
+        for template in domain.TEMPLATES
+        for section in domain.SECTIONS
+        for r in domain.layout(template, section)
+        for col in (c.code for c in r.columns)
+        for row in (r.code,)
+    ]
+    # other_processing is a printed row of 2019 tables and a derived row of 2021 ones
+    pairs += [("requests", "other_processing", c) for c in
+              (c.code for c in domain.layout("2019", "requests")[0].columns)]
+    return pl.DataFrame(pairs, schema=["section", "row", "col"], orient="row").unique()
+
+
+class Facts(pa.DataFrameModel):
+    """One row per table cell (plus derived rows), see spec/contract.md."""
+
+    report_id: str = pa.Field(str_length={"min_value": 16, "max_value": 16},
+                              description="stable id of the source report: first 16 hex digits of its SHA-256")
+    source_file: str = pa.Field(description="input file, relative to the INPUT it was found under")
+    agency: str = pa.Field(nullable=True, description="reporting body, full name in simplified script")
+    year: pl.Int16 = pa.Field(nullable=True, in_range={"min_value": 2000, "max_value": 2100},
+                              description="the year the report is about")
+    template: str = pa.Field(isin=list(domain.TEMPLATES), description="official table layout: 2019 or 2021")
+    section: str = pa.Field(isin=list(domain.SECTIONS), description="proactive, requests or appeals")
+    row: str = pa.Field(description="row code (codes.csv)")
+    col: str = pa.Field(description="column code (codes.csv); for requests the applicant type")
+    value: pl.Float64 = pa.Field(nullable=True, description="the number; null exactly when blank or ambiguous")
+    status: str = pa.Field(isin=list(domain.STATUSES), description="reported / blank / ambiguous / derived")
+    unit: str = pa.Field(nullable=True, description="unit as printed or given by the header")
+    line: pl.Int32 = pa.Field(nullable=True, ge=1, description="1-based line in the source file")
+    raw: str = pa.Field(nullable=True, description="source text the value was read from, unchanged")
+    evidence: str = pa.Field(nullable=True, description="why a cell is ambiguous, or how a value was proven")
+
+    class Config:
+        strict = True
+        coerce = False
+
+    @pa.dataframe_check(error="row/col pair not in codes.csv for its section")
+    def codes_are_canonical(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        valid = _valid_code_pairs().lazy().with_columns(pl.lit(True).alias("_ok"))
+        return (data.lazyframe.join(valid, on=["section", "row", "col"], how="left", maintain_order="left")
+                .select(pl.col("_ok").fill_null(False)))
+
+    @pa.dataframe_check(error="value must be null exactly when status is blank or ambiguous")
+    def value_null_iff_unread(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        unread = pl.col("status").is_in(["blank", "ambiguous"])
+        return data.lazyframe.select(unread == pl.col("value").is_null())
+
+    @pa.dataframe_check(error="counts and amounts are never negative (only 本年增/减 is signed)")
+    def non_negative(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            pl.col("value").is_null() | (pl.col("value") >= 0) | pl.col("col").is_in(SIGNED_COLUMNS))
+
+    @pa.dataframe_check(error="one fact per report, section, row and column (derived rows aside)")
+    def one_fact_per_cell(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        key = ["report_id", "section", "row", "col"]
+        printed = (pl.col("status") != "derived").alias("printed")
+        return data.lazyframe.select(~pl.struct(*key, printed).is_duplicated())
+
+
+class Reports(pa.DataFrameModel):
+    """One row per input file."""
+
+    report_id: str = pa.Field(description="first 16 hex digits of the file's SHA-256")
+    source_file: str = pa.Field(unique=True, description="input file, relative to its INPUT")
+    sha256: str = pa.Field(str_length={"min_value": 64, "max_value": 64})
+    bytes: pl.Int64 = pa.Field(ge=0)
+    format: str = pa.Field(nullable=True, description="text, markdown, html, pdf, docx, doc, binary, empty ...")
+    encoding: str = pa.Field(nullable=True)
+    agency: str = pa.Field(nullable=True)
+    year: pl.Int16 = pa.Field(nullable=True)
+    template: str = pa.Field(nullable=True, isin=list(domain.TEMPLATES))
+    status: str = pa.Field(isin=["parsed", "partial", "rejected"])
+    reason: str = pa.Field(nullable=True, description="what to do about a partial or rejected report")
+    n_cells: pl.Int32 = pa.Field(ge=0)
+    n_ambiguous: pl.Int32 = pa.Field(ge=0)
+    n_violations: pl.Int32 = pa.Field(ge=0, description="failed sum rules")
+    notes: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+
+    @pa.dataframe_check(error="a partial or rejected report needs a reason")
+    def reason_when_not_parsed(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("status") == "parsed") | pl.col("reason").is_not_null())
+
+
+class Violations(pa.DataFrameModel):
+    """One row per failed or not assessable rule instance."""
+
+    report_id: str
+    rule: str
+    severity: str = pa.Field(isin=["official", "definitional", "plausibility", "cross_year"])
+    outcome: str = pa.Field(isin=["failed", "not_assessable"])
+    section: str = pa.Field(isin=list(domain.SECTIONS))
+    row: str = pa.Field(nullable=True)
+    col: str = pa.Field(nullable=True)
+    expected: pl.Float64 = pa.Field(nullable=True)
+    actual: pl.Float64 = pa.Field(nullable=True)
+    cells: str = pa.Field(nullable=True, description="cells involved, with their source lines")
+    message: str
+
+    class Config:
+        strict = True
+
+
+def validate(facts: pl.DataFrame, reports: pl.DataFrame, violations: pl.DataFrame) -> None:
+    """Raise pandera's SchemaErrors (listing every failure) when the builder produced bad output."""
+    Facts.validate(facts, lazy=True)
+    Reports.validate(reports, lazy=True)
+    Violations.validate(violations, lazy=True)

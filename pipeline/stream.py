@@ -1,0 +1,154 @@
+"""The document as one searchable stream, and the value tokens between labels.
+
+Labels are found in the *compact* stream (all cell texts with every whitespace removed), because real
+reports break labels anywhere: ``科研`` / ``机构`` on two lines, ``结果维  持``, ``本年度办 理结果``.
+Numbers are read from the *spaced* stream (cells joined by newlines), because there a space or a cell
+boundary is what separates two numbers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from pipeline.normalize import raw_span
+from pipeline.readers import Cell
+
+# A value piece: optional sign, digits with optional thousands separators and decimals, optional unit.
+_NUMBER = re.compile(r"[+\-]?\d+(?:,\d{3})*(?:\.\d+)?(?:万元|元|件|项|个|条|%)?")
+_PLACEHOLDER = re.compile(r"[-—–―─/／\\]+|无|空")
+_SIGN_SPLIT = re.compile(r"(?<=\d)(?=[+\-]\d)")
+_UNIT = re.compile(r"(万元|元|件|项|个|条|%)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # 'num' | 'blank' (a printed placeholder) | 'empty' (an empty structured cell)
+    text: str  # the normalized piece, e.g. '297.17万元', '-18', '0000000'
+    cell: Cell
+    start: int  # offsets of the piece in cell.text
+    end: int
+    glued: bool  # touches the previous label or token with no separator
+
+    @property
+    def line(self) -> int:
+        return self.cell.line
+
+    def raw(self) -> str:
+        """The source text of this token: the whole cell or line when short, else a snippet."""
+        cell = self.cell
+        if len(cell.raw) <= 160:
+            return cell.raw.strip()
+        snippet = raw_span(cell.raw, cell.traditional, cell.offset + self.start, cell.offset + self.end)
+        return snippet or self.text
+
+
+class Stream:
+    def __init__(self, cells: list[Cell]):
+        self.cells = cells
+        self.cell_starts: list[int] = []
+        parts = []
+        pos = 0
+        for cell in cells:
+            self.cell_starts.append(pos)
+            parts.append(cell.text)
+            pos += len(cell.text) + 1
+        self.spaced = "\n".join(parts)
+        compact_parts = []
+        index: list[int] = []
+        for m in re.finditer(r"\S+", self.spaced):
+            compact_parts.append(m.group())
+            index.extend(range(m.start(), m.end()))
+        self.compact = "".join(compact_parts)
+        self._index = index  # compact position -> spaced position
+
+    def to_spaced(self, compact_pos: int) -> int:
+        """Spaced position of a compact position (end positions map to just after the last char)."""
+        if compact_pos <= 0:
+            return 0
+        if compact_pos >= len(self._index):
+            return len(self.spaced)
+        return self._index[compact_pos]
+
+    def cell_at(self, spaced_pos: int) -> int:
+        return max(0, bisect.bisect_right(self.cell_starts, spaced_pos) - 1)
+
+    def search(self, pattern: re.Pattern, start: int, end: int | None = None) -> re.Match | None:
+        end = len(self.compact) if end is None else end
+        return pattern.search(self.compact, start, end)
+
+    def glued_to_label(self, compact_end: int) -> bool:
+        """True when the text right after a label (compact position) follows it with no separator."""
+        if compact_end >= len(self._index) or compact_end <= 0:
+            return False
+        return self._index[compact_end] == self._index[compact_end - 1] + 1
+
+    def cell_of(self, compact_pos: int) -> int:
+        return self.cell_at(self.to_spaced(compact_pos))
+
+    def tokens(self, compact_start: int, compact_end: int) -> tuple[list[Token], bool]:
+        """Value tokens in a compact span, up to the first piece of text that is not a value.
+
+        Returns the tokens and whether reading stopped at text (so later numbers were not taken).
+        """
+        # Start right after the label's last character, so empty cells between the label and the
+        # first number are seen (they may be blank values).
+        s0 = self.to_spaced(compact_start - 1) + 1 if compact_start > 0 else 0
+        s1 = self.to_spaced(compact_end) if compact_end < len(self._index) else len(self.spaced)
+        tokens: list[Token] = []
+        first = self.cell_at(s0)
+        glued_next = self.glued_to_label(compact_start)
+        for ci in range(first, len(self.cells)):
+            cstart = self.cell_starts[ci]
+            if cstart >= s1:
+                break
+            cell = self.cells[ci]
+            a = max(0, s0 - cstart)
+            b = min(len(cell.text), s1 - cstart)
+            if a >= b:
+                if cell.structured and not cell.text.strip() and cstart >= s0:
+                    tokens.append(Token("empty", "", cell, 0, 0, False))
+                glued_next = False
+                continue
+            for m in re.finditer(r"\S+", cell.text[a:b]):
+                piece_start = a + m.start()
+                for sub in _SIGN_SPLIT.split(m.group()):
+                    stopped = self._classify(sub, cell, piece_start, glued_next, tokens)
+                    if stopped:
+                        return tokens, True
+                    piece_start += len(sub)
+                    glued_next = True  # pieces split at a sign touch each other
+                glued_next = False
+            glued_next = False
+        return tokens, False
+
+    @staticmethod
+    def _classify(piece: str, cell: Cell, start: int, glued: bool, out: list[Token]) -> bool:
+        """Append the tokens of one whitespace-free piece; True when the piece is text (stop)."""
+        pos = 0
+        while pos < len(piece):
+            m = _NUMBER.match(piece, pos)
+            if m:
+                out.append(Token("num", m.group(), cell, start + pos, start + m.end(), glued))
+                pos = m.end()
+                glued = True
+                continue
+            m = _PLACEHOLDER.match(piece, pos)
+            if m and (m.end() == len(piece) or not piece[m.end()].isalnum()):
+                out.append(Token("blank", m.group(), cell, start + pos, start + m.end(), glued))
+                pos = m.end()
+                glued = True
+                continue
+            return True
+        return False
+
+
+def parse_number(text: str) -> tuple[float, str | None]:
+    """Value and written unit of a number token ('297.17万元' -> (297.17, '万元'))."""
+    unit = None
+    m = _UNIT.search(text)
+    if m:
+        unit = m.group(1)
+        text = text[: m.start()]
+    return float(text.replace(",", "")), unit

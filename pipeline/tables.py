@@ -1,0 +1,352 @@
+"""Find the three statistical tables in a document, decide their template, read their rows.
+
+Tables are located by their labels, never by position: Table 2 starts at its first block caption
+(``第二十条第(一)项``), Table 3 at its heading (or its first row label), Table 4 at its heading after
+Table 3's last row, and everything ends at section 五. Data rows are searched in the template's order,
+each label once; the numbers of a row are the value tokens between its label and the next label of
+any kind. Which number goes to which column is decided in :mod:`pipeline.align`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from pipeline import domain
+from pipeline.align import Alignment, Reading, align, readings_from_candidates
+from pipeline.domain import Column, Row
+from pipeline.readers import Document
+from pipeline.stream import Stream
+
+_TAIL_STOP = re.compile(r"[:;。：；]")
+_ENUMERATOR = re.compile(r"[一二三四五六七八九十]+")
+_VALUE_START = re.compile(r"[0-9+\-—–―─/／\\]")
+_MAX_TAIL = 40
+
+
+@dataclass
+class RowReading:
+    code: str
+    alignment: Alignment
+    label_line: int | None
+
+
+@dataclass
+class TableReading:
+    section: str
+    found: bool
+    template: str | None = None
+    rows: dict[str, RowReading] = field(default_factory=dict)
+    missing_rows: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Tables:
+    proactive: TableReading
+    requests: TableReading
+    appeals: TableReading
+    template: str | None
+    template_evidence: str
+    run_together: bool
+    notes: list[str] = field(default_factory=list)
+
+    def all(self) -> tuple[TableReading, TableReading, TableReading]:
+        return (self.proactive, self.requests, self.appeals)
+
+
+def _skip_label_tail(compact: str, pos: int, limit: int) -> int:
+    """Skip the rest of a label after its matched prefix: ``相关政府信息``, ``(本单位制发的)``, quotes.
+
+    Stops at the first character that can start a value, at a clause mark (a note, not a label), at
+    an enumerator like ``(七)`` (the next row), or after a few characters.
+    """
+    start = pos
+    while pos < limit and pos - start < _MAX_TAIL:
+        ch = compact[pos]
+        if ch == "(":
+            close = compact.find(")", pos, min(limit, pos + 80))
+            if close == -1 or _ENUMERATOR.fullmatch(compact[pos + 1 : close]):
+                break
+            pos = close + 1
+            continue
+        if _VALUE_START.match(ch) or _TAIL_STOP.match(ch) or ch == "无":
+            break
+        pos += 1
+    return pos
+
+
+class _TableParser:
+    """Reads the data rows of one table region of the stream."""
+
+    def __init__(self, stream: Stream, start: int, end: int):
+        self.stream = stream
+        self.start = start
+        self.end = end
+        self.boundaries: list[int] = []
+
+    def add_boundaries(self, patterns) -> None:
+        for pattern in patterns:
+            for m in pattern.finditer(self.stream.compact, self.start, self.end):
+                self.boundaries.append(m.start())
+
+    def find_rows(self, rows: tuple[Row, ...], section: str, template: str) -> dict[str, re.Match]:
+        """Each row's label, searched in printed order from the end of the previous one."""
+        found: dict[str, re.Match] = {}
+        pos = self.start
+        for row in rows:
+            lab = domain.label(section, "row", row.code, template)
+            if lab is None:
+                continue
+            m = self.stream.search(lab.regex, pos, self.end)
+            if m:
+                found[row.code] = m
+                pos = m.end()
+        for m in found.values():
+            self.boundaries.append(m.start())
+        self.boundaries.sort()
+        return found
+
+    def value_span(self, label: re.Match) -> tuple[int, int]:
+        i = bisect.bisect_right(self.boundaries, label.start())
+        while i < len(self.boundaries) and self.boundaries[i] < label.end():
+            i += 1
+        next_start = self.boundaries[i] if i < len(self.boundaries) else self.end
+        begin = _skip_label_tail(self.stream.compact, label.end(), next_start)
+        return begin, next_start
+
+    def run_together(self, found: dict[str, re.Match]) -> bool:
+        """Flattened text: several row labels inside one cell (numbers have no separators there)."""
+        cells = [self.stream.cell_of(m.start()) for m in found.values()]
+        return len(cells) != len(set(cells))
+
+    def read_row(self, code: str, label: re.Match, columns: tuple[Column, ...], run_together: bool) -> RowReading:
+        begin, stop = self.value_span(label)
+        tokens, _ = self.stream.tokens(begin, stop)
+        line = self.stream.cells[self.stream.cell_of(label.start())].line
+        return RowReading(code, align(tokens, columns, run_together), line)
+
+
+def _vote_template(stream: Stream, section: str, start: int, end: int) -> dict[str, int]:
+    votes = {}
+    for cue in domain.labels(section, "cue"):
+        votes[cue.code] = sum(1 for _ in cue.regex.finditer(stream.compact, start, end))
+    return votes
+
+
+def _first(stream: Stream, section: str, kind: str, code: str, start: int = 0, end: int | None = None):
+    lab = domain.label(section, kind, code)
+    return stream.search(lab.regex, start, end) if lab else None
+
+
+def _last(stream: Stream, section: str, kind: str, code: str, start: int, end: int):
+    lab = domain.label(section, kind, code)
+    last = None
+    if lab:
+        for m in lab.regex.finditer(stream.compact, start, end):
+            last = m
+    return last
+
+
+def read_tables(doc: Document) -> Tables:
+    stream = Stream(doc.cells)
+    n = len(stream.compact)
+
+    t2_anchor = _first(stream, "proactive", "anchor", "start") or _first(stream, "proactive", "anchor", "heading")
+    after_t2 = t2_anchor.end() if t2_anchor else 0
+    first_request = _first(stream, "requests", "row", "new_received", after_t2)
+    if first_request is None and t2_anchor is not None:
+        first_request = _first(stream, "requests", "row", "new_received", 0)
+    t3_start = None
+    if first_request is not None:
+        t3_start = first_request.start()
+        for code in ("heading", "rule_note", "applicants"):
+            m = _last(stream, "requests", "anchor", code, after_t2 if after_t2 < first_request.start() else 0,
+                      first_request.start())
+            if m is not None:
+                t3_start = min(t3_start, m.start())
+                break
+    t4_search_from = first_request.end() if first_request else after_t2
+    t4_heading = _first(stream, "appeals", "anchor", "heading", t4_search_from)
+    section5 = _first(stream, "other", "anchor", "section5", t4_heading.end() if t4_heading else t4_search_from)
+    end_of_tables = section5.start() if section5 else n
+
+    # Table 2 ---------------------------------------------------------------------------------
+    proactive = TableReading("proactive", found=t2_anchor is not None)
+    t2_end = t3_start if (t3_start is not None and t2_anchor is not None and t3_start > t2_anchor.start()) else (
+        t4_heading.start() if t4_heading else end_of_tables)
+    if t2_anchor is not None:
+        votes = _vote_template(stream, "proactive", t2_anchor.start(), t2_end)
+        if votes.get("2019", 0) != votes.get("2021", 0):
+            proactive.template = max(votes, key=votes.get)
+        proactive.notes.append(f"Table 2 template cues: 2019={votes.get('2019', 0)}, 2021={votes.get('2021', 0)}")
+
+    # Table 3 ---------------------------------------------------------------------------------
+    requests = TableReading("requests", found=first_request is not None)
+    t3_end = t4_heading.start() if t4_heading else end_of_tables
+    has_subitems = False
+    if first_request is not None:
+        votes = _vote_template(stream, "requests", t3_start, t3_end)
+        has_subitems = votes.get("2021", 0) > 0
+        requests.template = "2021" if has_subitems else None  # a single (六) row fits both templates
+
+    template = proactive.template or requests.template
+    evidence = (
+        "Table 2 column labels" if proactive.template else
+        "Table 3 (六) sub-items" if requests.template else "no cue; assumed 2021 (the current template)"
+    )
+    if template is None:
+        template = "2021" if first_request is not None or t2_anchor is not None else None
+    notes = []
+    if proactive.template and requests.found and has_subitems and proactive.template == "2019":
+        notes.append("Table 2 follows the 2019 template but Table 3 has the 2021 (六) sub-items")
+    hybrid = template == "2021" and requests.found and not has_subitems
+
+    run_together = False
+    t2_parser = t3_parser = None
+    t2_found: dict[str, re.Match] = {}
+    t3_found: dict[str, re.Match] = {}
+    if t2_anchor is not None and template:
+        t2_parser = _TableParser(stream, t2_anchor.start(), t2_end)
+        t2_parser.add_boundaries(lab.regex for lab in domain.labels("proactive", "row"))
+        t2_parser.add_boundaries(lab.regex for lab in domain.labels("proactive", "header"))
+        t2_parser.add_boundaries(lab.regex for lab in domain.labels("proactive", "cue"))
+        t2_found = t2_parser.find_rows(domain.layout(template, "proactive"), "proactive", template)
+        run_together |= t2_parser.run_together(t2_found)
+    if first_request is not None and template:
+        t3_parser = _TableParser(stream, first_request.start(), t3_end)
+        groups = domain.labels("requests", "group", None if has_subitems else "2019")
+        t3_parser.add_boundaries(lab.regex for lab in groups if has_subitems or lab.code != "other")
+        t3_parser.add_boundaries(lab.regex for lab in domain.labels("requests", "header"))
+        t3_rows = domain.layout(template, "requests")
+        search_rows = domain.layout("2019", "requests") if hybrid else t3_rows
+        t3_found = t3_parser.find_rows(search_rows, "requests", "2019" if hybrid else template)
+        run_together |= t3_parser.run_together(t3_found)
+
+    if t2_parser is not None:
+        proactive.template = template
+        for row in domain.layout(template, "proactive"):
+            if row.code in t2_found:
+                proactive.rows[row.code] = t2_parser.read_row(row.code, t2_found[row.code], row.columns, run_together)
+            else:
+                proactive.missing_rows.append(row.code)
+    if t3_parser is not None:
+        requests.template = template
+        for row in domain.layout(template, "requests"):
+            if hybrid and row.code in ("other_no_correction", "other_unpaid_fee", "other_other"):
+                continue
+            if row.code in t3_found:
+                reading = t3_parser.read_row(row.code, t3_found[row.code], row.columns, run_together)
+                requests.rows[row.code] = resolve_with_rule(reading, "requests")
+            else:
+                requests.missing_rows.append(row.code)
+        if hybrid:
+            _read_hybrid_other(requests, t3_parser, t3_found, run_together)
+
+    # Table 4 ---------------------------------------------------------------------------------
+    appeals = TableReading("appeals", found=t4_heading is not None)
+    if t4_heading is not None and template:
+        appeals.template = template
+        _read_appeals(appeals, stream, t4_heading, end_of_tables, template, run_together)
+
+    return Tables(proactive, requests, appeals, template, evidence, run_together, notes)
+
+
+def _read_hybrid_other(requests: TableReading, parser: _TableParser, found, run_together: bool) -> None:
+    """A 2021 report whose Table 3 prints the 2019-style single (六) row: keep that row as printed;
+    the three 2021 sub-rows are not in the text."""
+    columns = domain.layout("2019", "requests")[20].columns
+    assert domain.layout("2019", "requests")[20].code == "other_processing"
+    if "other_processing" in found:
+        requests.rows["other_processing"] = resolve_with_rule(
+            parser.read_row("other_processing", found["other_processing"], columns, run_together), "requests")
+    else:
+        requests.missing_rows.append("other_processing")
+    why = "Table 3 prints the 2019-style single (六)其他处理 row; the 2021 sub-items are not printed"
+    for code in ("other_no_correction", "other_unpaid_fee", "other_other"):
+        requests.rows[code] = RowReading(
+            code, Alignment([Reading(c.code, "ambiguous", None, None, None, why) for c in columns]), None)
+    requests.notes.append(why)
+
+
+def _read_appeals(appeals: TableReading, stream: Stream, heading: re.Match, end: int, template: str,
+                  run_together: bool) -> None:
+    header = domain.labels("appeals", "header")[0].regex
+    pos = heading.end()
+    while True:
+        m = header.match(stream.compact, pos, end)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+    rows = domain.layout(template, "appeals")
+    columns = tuple(Column(f"{row.code}/{c.code}", c.unit, c.signed, c.money) for row in rows for c in row.columns)
+    tokens, _ = stream.tokens(pos, end)
+    alignment = resolve_with_rule(align(tokens, columns, run_together), "appeals")
+    line = stream.cells[stream.cell_of(min(pos, len(stream.compact) - 1))].line if stream.compact else None
+    by_row: dict[str, list[Reading]] = {row.code: [] for row in rows}
+    for reading in alignment.readings:
+        row_code, col_code = reading.col.split("/")
+        by_row[row_code].append(Reading(col_code, reading.status, reading.value, reading.unit, reading.token,
+                                        reading.evidence))
+    for row in rows:
+        appeals.rows[row.code] = RowReading(row.code, Alignment(by_row[row.code]), line)
+
+
+def resolve_with_rule(reading, section: str):
+    """Narrow an ambiguous run-together split with the table's own row sums (R2 / R4).
+
+    Only candidates under which the row's printed total equals the sum of its parts survive; a cell
+    becomes determined when all survivors agree on it. If no candidate satisfies the rule (the source
+    itself breaks it), nothing is narrowed.
+    """
+    alignment = reading.alignment if isinstance(reading, RowReading) else reading
+    if not alignment.candidates or len(alignment.candidates) < 2:
+        return reading
+    rules = [r for r in domain.sum_rules() if r.section == section and r.axis == "row"]
+    if not rules:
+        return reading
+    rule = rules[0]
+    codes = [r.col for r in alignment.readings]
+    groups = _row_groups(codes)
+
+    def satisfies(candidate: tuple[str, ...]) -> bool:
+        for prefix, positions in groups.items():
+            values = {}
+            for pos in positions:
+                code = codes[pos].split("/")[-1]
+                text = candidate[pos]
+                if text == "":
+                    return False
+                values[code] = float(text.replace(",", ""))
+            if any(c not in values for c in rule.lhs + rule.rhs):
+                return False
+            if abs(sum(values[c] for c in rule.lhs) - sum(values[c] for c in rule.rhs)) > 1e-6:
+                return False
+        return True
+
+    keep = [i for i, cand in enumerate(alignment.candidates) if satisfies(cand)]
+    if not keep or len(keep) == len(alignment.candidates):
+        return reading
+    candidates = [alignment.candidates[i] for i in keep]
+    sources = [alignment.sources[i] for i in keep]
+    columns = tuple(Column(code, "", False, False) for code in codes)
+    readings = readings_from_candidates(candidates, sources, alignment.tokens, columns)
+    why = f"{rule.rule} holds for {len(candidates)} of the {len(alignment.candidates)} ways to split the run"
+    readings = [
+        Reading(new.col, new.status, new.value, new.unit, new.token, why)
+        if old.status == "ambiguous" and new.status == "reported" else new
+        for old, new in zip(alignment.readings, readings)
+    ]
+    narrowed = Alignment(readings, candidates, alignment.tokens, sources)
+    if isinstance(reading, RowReading):
+        return RowReading(reading.code, narrowed, reading.label_line)
+    return narrowed
+
+
+def _row_groups(codes: list[str]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, code in enumerate(codes):
+        prefix = code.split("/")[0] if "/" in code else ""
+        groups.setdefault(prefix, []).append(i)
+    return groups
