@@ -20,7 +20,7 @@ def table_facts(tables: Tables, report: dict) -> list[dict]:
     for table in tables.all():
         if not table.found or table.template is None:
             continue
-        for row in domain.layout(table.template, table.section):
+        for row in _rows_to_emit(table):
             reading = table.rows.get(row.code)
             if reading is None:
                 for col in row.columns:
@@ -45,6 +45,19 @@ def table_facts(tables: Tables, report: dict) -> list[dict]:
                 ))
     facts.extend(derived_facts(facts, base))
     return facts
+
+
+def _rows_to_emit(table):
+    """The template's rows, plus rows printed from the other template (a 2021 report's 2019-style
+    (六)其他处理 row), which keep their own columns."""
+    rows = list(domain.layout(table.template, table.section))
+    known = {r.code for r in rows}
+    for template in domain.TEMPLATES:
+        for row in domain.layout(template, table.section):
+            if row.code in table.rows and row.code not in known:
+                rows.append(row)
+                known.add(row.code)
+    return rows
 
 
 def derived_facts(facts: list[dict], base: dict) -> list[dict]:

@@ -47,8 +47,11 @@ def _check_rule(cells: pl.DataFrame, rule: SumRule) -> pl.DataFrame:
     assessable = pl.col("n_usable") == len(set(terms))
     failed = assessable & ((pl.col("actual") - pl.col("expected")).abs() > 1e-6)
     fixed_axis = rule.lhs[0] if len(rule.lhs) == 1 else None
-    out = grouped.filter(failed | ~assessable).with_columns(
-        pl.lit(sorted(set(terms))).list.set_difference("read_terms").list.sort().alias("unread"),
+    flagged = grouped.filter(failed | ~assessable)
+    if flagged.is_empty():
+        return schemas.violations_frame([])
+    out = flagged.with_columns(
+        pl.lit(sorted(set(terms)), dtype=pl.List(pl.String)).list.set_difference("read_terms").list.sort().alias("unread"),
     ).with_columns(
         pl.lit(rule.rule).alias("rule"),
         pl.lit(rule.severity).alias("severity"),

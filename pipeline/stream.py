@@ -95,7 +95,7 @@ class Stream:
         # Start right after the label's last character, so empty cells between the label and the
         # first number are seen (they may be blank values).
         s0 = self.to_spaced(compact_start - 1) + 1 if compact_start > 0 else 0
-        s1 = self.to_spaced(compact_end) if compact_end < len(self._index) else len(self.spaced)
+        s1 = self.to_spaced(compact_end) if compact_end < len(self._index) else len(self.spaced) + 1
         tokens: list[Token] = []
         first = self.cell_at(s0)
         glued_next = self.glued_to_label(compact_start)

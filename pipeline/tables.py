@@ -23,6 +23,7 @@ _TAIL_STOP = re.compile(r"[:;。：；]")
 _ENUMERATOR = re.compile(r"[一二三四五六七八九十]+")
 _VALUE_START = re.compile(r"[0-9+\-—–―─/／\\]")
 _MAX_TAIL = 40
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -67,9 +68,13 @@ def _skip_label_tail(compact: str, pos: int, limit: int) -> int:
         ch = compact[pos]
         if ch == "(":
             close = compact.find(")", pos, min(limit, pos + 80))
-            if close == -1 or _ENUMERATOR.fullmatch(compact[pos + 1 : close]):
-                break
-            pos = close + 1
+            inner = compact[pos + 1 : close] if close != -1 else ""
+            if close != -1 and _ENUMERATOR.fullmatch(inner):
+                break  # (七): the next row's label
+            if close != -1 and not _DIGIT.search(inner):
+                pos = close + 1  # a whole explanation in brackets
+                continue
+            pos += 1  # an opening bracket whose text is cut by the values (PDF line breaks)
             continue
         if _VALUE_START.match(ch) or _TAIL_STOP.match(ch) or ch == "无":
             break

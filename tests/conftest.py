@@ -1,0 +1,122 @@
+"""Shared fixtures: a small report written inline, and the location of ../shared when it exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import domain
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+T3_LABELS = {
+    "new_received": "一、本年新收政府信息公开申请数量",
+    "carried_over": "二、上年结转政府信息公开申请数量",
+    "granted": "（一）予以公开",
+    "partially_granted": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "denied_state_secret": "1.属于国家秘密",
+    "denied_prohibited_by_law": "2.其他法律行政法规禁止公开",
+    "denied_three_safeties": "3.危及“三安全一稳定”",
+    "denied_third_party": "4.保护第三方合法权益",
+    "denied_internal_affairs": "5.属于三类内部事务信息",
+    "denied_process_info": "6.属于四类过程性信息",
+    "denied_enforcement_file": "7.属于行政执法案卷",
+    "denied_inquiry": "8.属于行政查询事项",
+    "unable_not_held": "1.本机关不掌握相关政府信息",
+    "unable_needs_creation": "2.没有现成信息需要另行制作",
+    "unable_unclear": "3.补正后申请内容仍不明确",
+    "ignored_petition": "1.信访举报投诉类申请",
+    "ignored_duplicate": "2.重复申请",
+    "ignored_publication": "3.要求提供公开出版物",
+    "ignored_excessive": "4.无正当理由大量反复申请",
+    "ignored_confirm": "5.要求行政机关确认或重新出具已获取信息",
+    "other_processing": "（六）其他处理",
+    "other_no_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "other_unpaid_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "other_other": "3.其他",
+    "total": "（七）总计",
+    "carried_forward": "四、结转下年度继续办理",
+}
+GROUPS_BEFORE = {
+    "denied_state_secret": "（三）不予公开",
+    "unable_not_held": "（四）无法提供",
+    "ignored_petition": "（五）不予处理",
+    "other_no_correction": "（六）其他处理",
+}
+
+
+def requests_values(seed: int = 1) -> dict[str, list[int]]:
+    """Table 3 numbers of a 2021 report that satisfy R1, R2 and R3."""
+    rows = {code: [0] * 7 for code in T3_LABELS if code != "other_processing"}
+    rows["granted"] = [5 + seed, 1, 0, 0, 0, 0, 0]
+    rows["partially_granted"] = [2, 0, 0, 0, 0, 1, 0]
+    rows["denied_process_info"] = [1, 0, 0, 0, 0, 0, 0]
+    rows["unable_not_held"] = [3, 0, 0, 0, 2, 0, 0]
+    for code, row in rows.items():
+        row[6] = sum(row[:6])
+    leaves = [c for c in rows if c not in ("new_received", "carried_over", "total", "carried_forward")]
+    rows["total"] = [sum(rows[c][i] for c in leaves) for i in range(7)]
+    rows["carried_forward"] = [1, 0, 0, 0, 0, 0, 1]
+    rows["carried_over"] = [0, 0, 0, 0, 0, 0, 0]
+    rows["new_received"] = [rows["total"][i] + rows["carried_forward"][i] - rows["carried_over"][i] for i in range(7)]
+    return rows
+
+
+def pipe_report_2021(values: dict[str, list[int]] | None = None, agency: str = "测试县某某局", year: int = 2022) -> str:
+    """A 2021-template report, one table row per line with ' | ' separators (like seed 001)."""
+    values = values or requests_values()
+    lines = [
+        f"{agency}{year}年政府信息公开工作年度报告",
+        "一、总体情况",
+        f"{year}年，{agency}认真贯彻落实《中华人民共和国政府信息公开条例》。",
+        "二、主动公开政府信息情况",
+        "第二十条第（一）项 | | |",
+        "信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数",
+        "规章 | 0 | 0 | 0",
+        "行政规范性文件 | 3 | 1 | 12",
+        "第二十条第（五）项 | | |",
+        "信息内容 | 本年处理决定数量 | |",
+        "行政许可 | 120 | |",
+        "第二十条第（六）项 | | |",
+        "信息内容 | 本年处理决定数量 | |",
+        "行政处罚 | 7 | |",
+        "行政强制 | 0 | |",
+        "第二十条第（八）项 | | |",
+        "信息内容 | 本年收费金额（单位：万元） | |",
+        "行政事业性收费 | 12.5 | |",
+        "三、收到和处理政府信息公开申请情况",
+        "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和） | 申请人情况",
+        "自然人 | 法人或其他组织 | 总计",
+        "商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他",
+    ]
+    for code, label in T3_LABELS.items():
+        if code == "other_processing":
+            continue
+        prefix = "三、本年度办理结果 | " if code == "granted" else ""
+        if code in GROUPS_BEFORE:
+            prefix += GROUPS_BEFORE[code] + " | "
+        lines.append(prefix + label + " | " + " | ".join(str(v) for v in values[code]))
+    lines += [
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "行政复议 | 行政诉讼",
+        "结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 | 未经复议直接起诉 | 复议后起诉",
+        "结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 | 结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计",
+        "1 | 0 | 1 | 0 | 2 | 0 | 0 | 0 | 1 | 1 | 0 | 0 | 0 | 0 | 0",
+        "五、存在的主要问题及改进情况",
+        "一是公开内容还需丰富。",
+        "六、其他需要报告的事项",
+        "无。",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not (SHARED / "truth").is_dir():
+        pytest.skip("../shared is not present")
+    return SHARED
+
+
+def layout_cells(template: str) -> int:
+    return sum(len(r.columns) for s in domain.SECTIONS for r in domain.layout(template, s))

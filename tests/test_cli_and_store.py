@@ -1,0 +1,70 @@
+import duckdb
+import polars as pl
+from conftest import pipe_report_2021, requests_values
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+
+def build(tmp_path, files: dict[str, bytes], *extra):
+    inputs = tmp_path / "in"
+    inputs.mkdir(exist_ok=True)
+    for name, data in files.items():
+        (inputs / name).parent.mkdir(parents=True, exist_ok=True)
+        (inputs / name).write_bytes(data)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["build", str(inputs), "--out", str(out), *extra])
+    return result, out
+
+
+def test_build_writes_the_contract_files_and_a_summary(tmp_path):
+    result, out = build(tmp_path, {"a/report.txt": pipe_report_2021().encode()})
+    assert result.exit_code == 0, result.output
+    assert "1 files: 1 parsed, 0 partial, 0 rejected; 200 cells (0 ambiguous); 0 sum-rule violations" in result.output
+    for name in ("facts.parquet", "reports.parquet", "violations.parquet", "ogi.duckdb"):
+        assert (out / name).exists()
+    reports = pl.read_parquet(out / "reports.parquet")
+    assert reports["source_file"].to_list() == ["a/report.txt"]
+    assert reports["agency"].to_list() == ["测试县某某局"] and reports["year"].to_list() == [2022]
+
+
+def test_duckdb_views_answer_sql(tmp_path):
+    _, out = build(tmp_path, {"r.txt": pipe_report_2021().encode()})
+    con = duckdb.connect(str(out / "ogi.duckdb"), read_only=True)
+    total = con.execute("SELECT value FROM requests WHERE row = 'new_received' AND applicant_type = 'total'").fetchone()
+    assert total[0] == requests_values()["new_received"][6] == 17
+    assert con.execute("SELECT count(*) FROM labels WHERE label_zh = '自然人'").fetchone()[0] >= 1
+    comment = con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'facts'").fetchone()[0]
+    assert "provenance" in comment
+
+
+def test_bad_inputs_are_listed_with_reasons_and_never_stop_the_build(tmp_path):
+    files = {
+        "good.txt": pipe_report_2021().encode(),
+        "empty.txt": b"",
+        "binary.bin": bytes(range(256)) * 40,
+        "scan.pdf": b"%PDF-1.4\n%binary",
+        "notice.txt": "关于做好政务公开工作的通知\n各单位：请认真落实。".encode(),
+        "old.txt": "某县2016年政府信息公开工作年度报告\n一、概述\n".encode(),
+    }
+    result, out = build(tmp_path, files, "--strict")
+    assert result.exit_code == 1  # --strict: some reports are not parsed
+    reports = {r["source_file"]: r for r in pl.read_parquet(out / "reports.parquet").iter_rows(named=True)}
+    assert set(reports) == set(files)
+    assert reports["good.txt"]["status"] == "parsed"
+    assert "empty file" in reports["empty.txt"]["reason"]
+    assert "binary" in reports["binary.bin"]["reason"]
+    assert "PDF" in reports["scan.pdf"]["reason"]
+    assert reports["notice.txt"]["reason"].startswith("not a report")
+    assert reports["old.txt"]["reason"].startswith("pre-2019 format")
+    assert {r["status"] for name, r in reports.items() if name != "good.txt"} == {"rejected"}
+
+
+def test_rebuild_replaces_the_dataset_atomically_and_identically(tmp_path):
+    _, out = build(tmp_path, {"r.txt": pipe_report_2021().encode()})
+    first = (out / "facts.parquet").read_bytes()
+    assert out.is_symlink()
+    _, out = build(tmp_path, {"r.txt": pipe_report_2021().encode()})
+    assert (out / "facts.parquet").read_bytes() == first
+    builds = list((tmp_path / ".out.builds").iterdir())
+    assert len(builds) == 1  # the previous version is gone once the new one is in place
