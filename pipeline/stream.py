@@ -123,6 +123,33 @@ class Stream:
             glued_next = False
         return tokens, False
 
+    def value_groups(self, compact_start: int, compact_end: int) -> list[list[Token]]:
+        """Runs of values, each within one cell (one line of a PDF text dump), between pieces of text.
+
+        A piece that is not wholly a value (a label such as ``1.属于国家秘密``) ends a run.
+        """
+        s0 = self.to_spaced(compact_start)
+        s1 = self.to_spaced(compact_end) if compact_end < len(self._index) else len(self.spaced) + 1
+        groups: list[list[Token]] = []
+        for ci in range(self.cell_at(s0), len(self.cells)):
+            cstart = self.cell_starts[ci]
+            if cstart >= s1:
+                break
+            cell = self.cells[ci]
+            a, b = max(0, s0 - cstart), min(len(cell.text), s1 - cstart)
+            current: list[Token] = []
+            for m in re.finditer(r"\S+", cell.text[a:b]):
+                piece: list[Token] = []
+                if self._classify(m.group(), cell, a + m.start(), False, piece):
+                    if current:
+                        groups.append(current)
+                    current = []
+                else:
+                    current.extend(piece)
+            if current:
+                groups.append(current)
+        return groups
+
     @staticmethod
     def _classify(piece: str, cell: Cell, start: int, glued: bool, out: list[Token]) -> bool:
         """Append the tokens of one whitespace-free piece; True when the piece is text (stop)."""

@@ -126,6 +126,42 @@ class _TableParser:
         cells = [self.stream.cell_of(m.start()) for m in found.values()]
         return len(cells) != len(set(cells))
 
+    def reorder_by_lines(self, rows: dict[str, RowReading], found: dict[str, re.Match],
+                         columns: dict[str, tuple[Column, ...]]) -> list[str]:
+        """PDF text dumps put some rows' numbers on the line *before* their (multi-line) label.
+
+        When the table holds exactly one line of values per row label, each line as wide as its row,
+        the k-th line belongs to the k-th label: that order is what the page shows. Rows are then read
+        from their line; a row whose label-following reading disagrees becomes ambiguous. Returns the
+        codes of the rows changed.
+        """
+        codes = list(found)  # in printed order
+        if not codes:
+            return []
+        groups = self.stream.value_groups(found[codes[0]].start(), self.end)
+        if len(groups) != len(codes) or any(len(g) != len(columns[c]) for g, c in zip(groups, codes)):
+            return []
+        changed = []
+        for code, group in zip(codes, groups):
+            by_line = align(group, columns[code], run_together=False)
+            current = rows[code].alignment.readings
+            same = all(
+                (a.status, a.value) == (b.status, b.value) for a, b in zip(current, by_line.readings)
+            )
+            if same:
+                continue
+            conflict = any(a.status != "ambiguous" and (a.status, a.value) != (b.status, b.value)
+                           for a, b in zip(current, by_line.readings))
+            if conflict:
+                why = "the numbers after the label and the line order of the table disagree"
+                readings = [Reading(r.col, "ambiguous", None, None, r.token, why) for r in by_line.readings]
+            else:
+                why = "values taken from the table's k-th line of numbers for its k-th row (PDF text order)"
+                readings = [Reading(r.col, r.status, r.value, r.unit, r.token, why) for r in by_line.readings]
+            rows[code] = RowReading(code, Alignment(readings), rows[code].label_line)
+            changed.append(code)
+        return changed
+
     def read_row(self, code: str, label: re.Match, columns: tuple[Column, ...], run_together: bool) -> RowReading:
         begin, stop = self.value_span(label)
         tokens, _ = self.stream.tokens(begin, stop)
@@ -236,6 +272,9 @@ def read_tables(doc: Document) -> Tables:
                 proactive.rows[row.code] = t2_parser.read_row(row.code, t2_found[row.code], row.columns, run_together)
             else:
                 proactive.missing_rows.append(row.code)
+        if not run_together:
+            columns = {r.code: r.columns for r in domain.layout(template, "proactive")}
+            _note_reordered(proactive, t2_parser.reorder_by_lines(proactive.rows, t2_found, columns))
     if t3_parser is not None:
         requests.template = template
         for row in domain.layout(template, "requests"):
@@ -248,6 +287,13 @@ def read_tables(doc: Document) -> Tables:
                 requests.missing_rows.append(row.code)
         if hybrid:
             _read_hybrid_other(requests, t3_parser, t3_found, run_together)
+        if not run_together:
+            columns = {r.code: r.columns for t in domain.TEMPLATES for r in domain.layout(t, "requests")}
+            _note_reordered(requests, t3_parser.reorder_by_lines(requests.rows, t3_found, columns))
+        else:
+            narrowed = resolve_with_column_rules(requests.rows, template)
+            if narrowed:
+                requests.notes.append(f"digit runs split by the column sums (R1, R3): {', '.join(narrowed)}")
 
     # Table 4 ---------------------------------------------------------------------------------
     appeals = TableReading("appeals", found=t4_heading is not None)
@@ -256,6 +302,11 @@ def read_tables(doc: Document) -> Tables:
         _read_appeals(appeals, stream, t4_heading, end_of_tables, template, run_together)
 
     return Tables(proactive, requests, appeals, template, evidence, run_together, notes)
+
+
+def _note_reordered(table: TableReading, changed: list[str]) -> None:
+    if changed:
+        table.notes.append(f"rows read by line order (numbers printed before their labels): {', '.join(changed)}")
 
 
 def _read_hybrid_other(requests: TableReading, parser: _TableParser, found, run_together: bool) -> None:
@@ -355,3 +406,93 @@ def _row_groups(codes: list[str]) -> dict[str, list[int]]:
         prefix = code.split("/")[0] if "/" in code else ""
         groups.setdefault(prefix, []).append(i)
     return groups
+
+
+MAX_COMBINATIONS = 200_000
+
+
+def _expand_terms(terms: tuple[str, ...], template: str) -> list[str]:
+    """Replace a derived row (2021 other_processing) by the rows it sums."""
+    out = []
+    for term in terms:
+        derived = [d for d in domain.derived_sums() if d.row == term and d.template == template]
+        out.extend(derived[0].terms if derived else [term])
+    return out
+
+
+def resolve_with_column_rules(rows: dict[str, RowReading], template: str) -> list[str]:
+    """Narrow the still-ambiguous digit-run rows of Table 3 with the per-column rules R1 and R3.
+
+    Every combination of the open rows' candidate splits is tried; combinations under which some
+    assessable column rule fails are dropped. If no combination survives (the source breaks its own
+    sums), nothing changes. A cell is determined when all survivors agree on it.
+    """
+    open_rows = [code for code, r in rows.items()
+                 if r.alignment.candidates and len(r.alignment.candidates) > 1
+                 and any(x.status == "ambiguous" for x in r.alignment.readings)]
+    if not open_rows:
+        return []
+    total = 1
+    for code in open_rows:
+        total *= len(rows[code].alignment.candidates)
+    if total > MAX_COMBINATIONS:
+        return []
+    known: dict[str, list[float | None]] = {}
+    for code, r in rows.items():
+        if code not in open_rows:
+            known[code] = [x.value if x.status == "reported" else None for x in r.alignment.readings]
+    rules = [(_expand_terms(rule.lhs, template), _expand_terms(rule.rhs, template))
+             for rule in domain.sum_rules() if rule.section == "requests" and rule.axis == "col"]
+    n_cols = len(next(iter(rows.values())).alignment.readings)
+
+    def as_values(candidate: tuple[str, ...]) -> list[float | None]:
+        return [float(v.replace(",", "")) if v else None for v in candidate]
+
+    options = {code: [as_values(c) for c in rows[code].alignment.candidates] for code in open_rows}
+    survivors: list[tuple[int, ...]] = []
+
+    def consistent(values: dict[str, list[float | None]]) -> bool:
+        for lhs, rhs in rules:
+            for c in range(n_cols):
+                terms = [values.get(t) for t in lhs + rhs]
+                if any(t is None or t[c] is None for t in terms):
+                    continue  # not assessable: says nothing
+                left = sum(values[t][c] for t in lhs)
+                right = sum(values[t][c] for t in rhs)
+                if abs(left - right) > 1e-6:
+                    return False
+        return True
+
+    def search(i: int, chosen: list[int]) -> None:
+        if i == len(open_rows):
+            values = dict(known)
+            for code, k in zip(open_rows, chosen):
+                values[code] = options[code][k]
+            if consistent(values):
+                survivors.append(tuple(chosen))
+            return
+        for k in range(len(options[open_rows[i]])):
+            chosen.append(k)
+            search(i + 1, chosen)
+            chosen.pop()
+
+    search(0, [])
+    if not survivors:
+        return []
+    narrowed = []
+    for i, code in enumerate(open_rows):
+        keep = sorted({combo[i] for combo in survivors})
+        if len(keep) == len(options[code]):
+            continue
+        alignment = rows[code].alignment
+        candidates = [alignment.candidates[k] for k in keep]
+        sources = [alignment.sources[k] for k in keep]
+        columns = tuple(Column(r.col, "", False, False) for r in alignment.readings)
+        fresh = readings_from_candidates(candidates, sources, alignment.tokens, columns)
+        why = f"the column sums R1/R3 hold for {len(candidates)} of the {len(alignment.candidates)} ways to split the run"
+        readings = [Reading(n.col, n.status, n.value, n.unit, n.token, why)
+                    if o.status == "ambiguous" and n.status == "reported" else n
+                    for o, n in zip(alignment.readings, fresh)]
+        rows[code] = RowReading(code, Alignment(readings, candidates, alignment.tokens, sources), rows[code].label_line)
+        narrowed.append(code)
+    return narrowed

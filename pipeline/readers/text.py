@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline import domain
 from pipeline.normalize import is_traditional, normalize_text
 from pipeline.readers import Cell, Document
 
@@ -43,11 +44,12 @@ def split_fields(line: str) -> list[tuple[int, str]] | None:
 def read_text(text: str, fmt: str = "text") -> Document:
     traditional = is_traditional(text)
     doc = Document(format=fmt, traditional=traditional)
+    page_number = domain.noise_patterns("page_number")
     for number, raw in enumerate(text.splitlines(), start=1):
         # markup becomes spaces, not nothing, so offsets into the normalized line stay valid
         norm = _MARKUP.sub(lambda m: " " * len(m.group()), normalize_text(raw, traditional))
         doc.lines.append(norm)
-        if not norm.strip():
+        if not norm.strip() or page_number.match(norm):
             continue
         if _PIPE_ONLY.match(norm) or ("|" in norm and _MARKDOWN_RULE.match(norm)):
             continue  # a row separator made of pipes, or a markdown |---| rule
