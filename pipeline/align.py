@@ -139,11 +139,11 @@ def _strip_unit(text: str) -> str:
 def align(tokens: list[Token], columns: tuple[Column, ...], run_together: bool) -> Alignment:
     k = len(columns)
     filled = [t for t in tokens if t.kind != "empty"]
-    if not filled:
-        return _all_ambiguous(columns, "no values printed after the label")
     if run_together:
+        if not filled:
+            return _all_ambiguous(columns, "no values printed after the label")
         return _align_run_together(filled, columns)
-    if len(filled) == k:
+    if filled and len(filled) == k:
         return Alignment([_reading(c, t) for c, t in zip(columns, filled)])
     if len(filled) < k:
         # Empty cells of a structured row (HTML, pipes, tabs) are printed blanks when they make up
@@ -151,6 +151,8 @@ def align(tokens: list[Token], columns: tuple[Column, ...], run_together: bool) 
         for candidate in (_trim_empty(tokens), tokens):
             if len(candidate) == k:
                 return Alignment([_reading(c, t) for c, t in zip(columns, candidate)])
+        if not filled:
+            return _all_ambiguous(columns, "no values printed after the label")
         return _all_ambiguous(columns, f"{len(filled)} values for {k} cells; their columns are not printed")
     if len({t.text if t.kind == "num" else "" for t in filled}) == 1:
         return Alignment([_reading(c, filled[0]) for c in columns])

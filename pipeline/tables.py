@@ -17,13 +17,14 @@ from pipeline import domain
 from pipeline.align import Alignment, Reading, align, readings_from_candidates
 from pipeline.domain import Column, Row
 from pipeline.readers import Document
-from pipeline.stream import Stream
+from pipeline.stream import Stream, Token, parse_number
 
 _TAIL_STOP = re.compile(r"[:;。：；]")
 _ENUMERATOR = re.compile(r"[一二三四五六七八九十]+")
 _VALUE_START = re.compile(r"[0-9+\-—–―─/／\\]")
 _MAX_TAIL = 40
 _DIGIT = re.compile(r"\d")
+_FIRST_VALUE = re.compile(r"[0-9]")
 
 
 @dataclass
@@ -31,6 +32,7 @@ class RowReading:
     code: str
     alignment: Alignment
     label_line: int | None
+    tokens: list[Token] = field(default_factory=list)  # the values printed after the label, as read
 
 
 @dataclass
@@ -166,7 +168,7 @@ class _TableParser:
         begin, stop = self.value_span(label)
         tokens, _ = self.stream.tokens(begin, stop)
         line = self.stream.cells[self.stream.cell_of(label.start())].line
-        return RowReading(code, align(tokens, columns, run_together), line)
+        return RowReading(code, align(tokens, columns, run_together), line, tokens)
 
 
 def _vote_template(stream: Stream, section: str, start: int, end: int) -> dict[str, int]:
@@ -190,15 +192,31 @@ def _last(stream: Stream, section: str, kind: str, code: str, start: int, end: i
     return last
 
 
+_ROW_ONE_TO_TWO = 400  # compact characters between 一、本年新收 and 二、上年结转 in the table
+
+
+def _table3_first_row(stream: Stream, start: int) -> re.Match | None:
+    """Table 3's first row label: one followed closely by the second row's label, so that prose such
+    as 本年新收政府信息公开申请21件 in section 一 is not taken for the table."""
+    first = domain.label("requests", "row", "new_received").regex
+    second = domain.label("requests", "row", "carried_over").regex
+    fallback = None
+    for m in first.finditer(stream.compact, start):
+        fallback = fallback or m
+        if second.search(stream.compact, m.end(), m.end() + _ROW_ONE_TO_TWO):
+            return m
+    return fallback
+
+
 def read_tables(doc: Document) -> Tables:
     stream = Stream(doc.cells)
     n = len(stream.compact)
 
     t2_anchor = _first(stream, "proactive", "anchor", "start") or _first(stream, "proactive", "anchor", "heading")
     after_t2 = t2_anchor.end() if t2_anchor else 0
-    first_request = _first(stream, "requests", "row", "new_received", after_t2)
+    first_request = _table3_first_row(stream, after_t2)
     if first_request is None and t2_anchor is not None:
-        first_request = _first(stream, "requests", "row", "new_received", 0)
+        first_request = _table3_first_row(stream, 0)
     t3_start = None
     if first_request is not None:
         t3_start = first_request.start()
@@ -290,6 +308,9 @@ def read_tables(doc: Document) -> Tables:
         if not run_together:
             columns = {r.code: r.columns for t in domain.TEMPLATES for r in domain.layout(t, "requests")}
             _note_reordered(requests, t3_parser.reorder_by_lines(requests.rows, t3_found, columns))
+            subtotal = drop_subtotal_column(requests.rows, columns)
+            if subtotal:
+                requests.notes.append(subtotal)
         else:
             narrowed = resolve_with_column_rules(requests.rows, template)
             if narrowed:
@@ -302,6 +323,45 @@ def read_tables(doc: Document) -> Tables:
         _read_appeals(appeals, stream, t4_heading, end_of_tables, template, run_together)
 
     return Tables(proactive, requests, appeals, template, evidence, run_together, notes)
+
+
+# Where an agency adds a 法人或其他组织 subtotal to Table 3: right after 自然人 (the group header's own
+# column) or right before 总计. Index in a row of eight values.
+SUBTOTAL_POSITIONS = {1: range(2, 7), 6: range(1, 6)}
+
+
+def drop_subtotal_column(rows: dict[str, RowReading], columns: dict[str, tuple[Column, ...]]) -> str | None:
+    """Rows of eight values where the table has seven columns: find the added subtotal column.
+
+    A position is accepted only when, on every fully numeric eight-value row, its value equals the sum
+    of the five 法人或其他组织 columns. When several positions pass, rows are read only where they all
+    give the same seven cells.
+    """
+    wide = {code: [t for t in r.tokens if t.kind != "empty"] for code, r in rows.items()}
+    wide = {code: toks for code, toks in wide.items() if len(toks) == 8}
+    if len(wide) < max(3, len(rows) // 2):
+        return None
+    numbers = {code: [parse_number(t.text)[0] if t.kind == "num" else None for t in toks]
+               for code, toks in wide.items()}
+    complete = [v for v in numbers.values() if all(x is not None for x in v)]
+    if not complete:
+        return None
+    holds = [p for p, parts in SUBTOTAL_POSITIONS.items()
+             if all(abs(v[p] - sum(v[i] for i in parts)) < 1e-6 for v in complete)]
+    if not holds:
+        return None
+    for code, toks in wide.items():
+        projections = [toks[:p] + toks[p + 1:] for p in holds]
+        if len({tuple(t.text for t in proj) for proj in projections}) == 1:
+            alignment = align(projections[0], columns[code], run_together=False)
+            why = "eight values: the added 法人或其他组织 subtotal column was checked and left out"
+            readings = [Reading(r.col, r.status, r.value, r.unit, r.token, why) for r in alignment.readings]
+        else:
+            why = "eight values and the position of the added subtotal column is not certain for this row"
+            readings = [Reading(c.code, "ambiguous", None, None, None, why) for c in columns[code]]
+        rows[code] = RowReading(code, Alignment(readings), rows[code].label_line, rows[code].tokens)
+    where = " or ".join("after 自然人" if p == 1 else "before 总计" for p in holds)
+    return f"Table 3 has an added 法人或其他组织 subtotal column ({where}); it equals the sum of its five columns"
 
 
 def _note_reordered(table: TableReading, changed: list[str]) -> None:
@@ -335,6 +395,12 @@ def _read_appeals(appeals: TableReading, stream: Stream, heading: re.Match, end:
         if not m or m.end() == pos:
             break
         pos = m.end()
+    # Header text the pattern does not know (an annotation, a note on the source) is skipped up to the
+    # first value, as long as it holds no digits that could be mistaken for one.
+    at_value = pos < end and _VALUE_START.match(stream.compact, pos)
+    first_value = None if at_value else _FIRST_VALUE.search(stream.compact, pos, end)
+    if first_value and first_value.start() - pos <= _MAX_TAIL:
+        pos = first_value.start()
     rows = domain.layout(template, "appeals")
     columns = tuple(Column(f"{row.code}/{c.code}", c.unit, c.signed, c.money) for row in rows for c in row.columns)
     tokens, _ = stream.tokens(pos, end)
