@@ -53,11 +53,16 @@ def process_bytes(source: SourceFile, data: bytes) -> ReportResult:
     doc = read_document(decoded.text, decoded.format)
     meta = read_metadata(doc.lines)
     report = _report(source, data, decoded.format, decoded.encoding, "parsed", None)
-    report.update(agency=meta.agency, year=meta.year)
+    report.update(
+        agency=source.manifest_agency or meta.agency,
+        year=source.manifest_year or meta.year,
+        agency_source="manifest" if source.manifest_agency else ("text" if meta.agency else None),
+        year_source="manifest" if source.manifest_year else ("text" if meta.year else None),
+    )
 
-    if meta.year is not None and meta.year < FIRST_TEMPLATE_YEAR:
+    if report["year"] is not None and report["year"] < FIRST_TEMPLATE_YEAR:
         report.update(status="rejected", reason=(
-            f"pre-2019 format: a report on {meta.year}, before the official tables of 国办公开办函〔2019〕60号; "
+            f"pre-2019 format: a report on {report['year']}, before the official tables of 国办公开办函〔2019〕60号; "
             "its free-form statistics are not extracted"))
         return ReportResult(report, [])
 
@@ -107,6 +112,8 @@ def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> d
         "encoding": encoding,
         "agency": None,
         "year": None,
+        "agency_source": None,
+        "year_source": None,
         "template": None,
         "status": status,
         "reason": reason,

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline import build as build_mod
 from pipeline import store
 from pipeline.discover import discover
+from pipeline.manifest import ManifestError, apply_manifest, read_manifest
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build the OGI annual-report dataset (政府信息公开工作年度报告).")
@@ -29,6 +30,8 @@ def build(
     inputs: Annotated[list[Path], typer.Argument(help="report files or folders (searched recursively)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="dataset folder to write")] = Path("data/dataset"),
     strict: Annotated[bool, typer.Option(help="exit 1 when any report is not parsed")] = False,
+    manifest: Annotated[Path | None, typer.Option(
+        help="CSV with columns file,agency,year; its values override what is read from the text")] = None,
 ) -> None:
     """Read every report under INPUT and write facts, reports, violations (Parquet) and ogi.duckdb."""
     missing = [p for p in inputs if not p.exists()]
@@ -36,6 +39,12 @@ def build(
         console.print(f"[red]no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
     sources = discover(inputs)
+    if manifest is not None:
+        try:
+            sources = apply_manifest(sources, read_manifest(manifest))
+        except ManifestError as exc:
+            console.print(f"[red]{exc}")
+            raise typer.Exit(2) from None
     show_bar = sys.stderr.isatty()
     with Progress(TextColumn("[bold]reading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console, disable=not show_bar) as progress:

@@ -11,6 +11,8 @@ from pathlib import Path
 class SourceFile:
     path: Path  # where to read it
     source_file: str  # path relative to the INPUT it was found under (as the contract asks)
+    manifest_agency: str | None = None  # what a user's manifest says, overriding the text
+    manifest_year: int | None = None
 
 
 def discover(inputs: list[Path]) -> list[SourceFile]:

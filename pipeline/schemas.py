@@ -21,7 +21,7 @@ FACT_SCHEMA = {
 REPORT_SCHEMA = {
     "report_id": pl.String, "source_file": pl.String, "sha256": pl.String, "bytes": pl.Int64,
     "format": pl.String, "encoding": pl.String, "agency": pl.String, "year": pl.Int16,
-    "template": pl.String, "status": pl.String, "reason": pl.String, "n_cells": pl.Int32,
+    "agency_source": pl.String, "year_source": pl.String, "template": pl.String, "status": pl.String, "reason": pl.String, "n_cells": pl.Int32,
     "n_ambiguous": pl.Int32, "n_violations": pl.Int32, "notes": pl.String,
 }
 VIOLATION_SCHEMA = {
@@ -122,6 +122,10 @@ class Reports(pa.DataFrameModel):
     encoding: str = pa.Field(nullable=True)
     agency: str = pa.Field(nullable=True)
     year: pl.Int16 = pa.Field(nullable=True)
+    agency_source: str = pa.Field(nullable=True, isin=["text", "manifest"],
+                                  description="where agency came from: the report's text or the user's manifest")
+    year_source: str = pa.Field(nullable=True, isin=["text", "manifest"],
+                                description="where year came from: the report's text or the user's manifest")
     template: str = pa.Field(nullable=True, isin=list(domain.TEMPLATES))
     status: str = pa.Field(isin=["parsed", "partial", "rejected"])
     reason: str = pa.Field(nullable=True, description="what to do about a partial or rejected report")

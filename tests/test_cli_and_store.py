@@ -68,3 +68,24 @@ def test_rebuild_replaces_the_dataset_atomically_and_identically(tmp_path):
     assert (out / "facts.parquet").read_bytes() == first
     builds = list((tmp_path / ".out.builds").iterdir())
     assert len(builds) == 1  # the previous version is gone once the new one is in place
+
+
+def test_manifest_overrides_agency_and_year_and_says_so(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("file,agency,year\nr.txt,某市某某局,2021\n", encoding="utf-8")
+    result, out = build(tmp_path, {"r.txt": pipe_report_2021().encode(), "s.txt": pipe_report_2021().encode() + b" "},
+                        "--manifest", str(manifest))
+    assert result.exit_code == 0, result.output
+    rows = {r["source_file"]: r for r in pl.read_parquet(out / "reports.parquet").iter_rows(named=True)}
+    assert (rows["r.txt"]["agency"], rows["r.txt"]["year"]) == ("某市某某局", 2021)
+    assert (rows["r.txt"]["agency_source"], rows["r.txt"]["year_source"]) == ("manifest", "manifest")
+    assert (rows["s.txt"]["agency"], rows["s.txt"]["agency_source"]) == ("测试县某某局", "text")
+    facts = pl.read_parquet(out / "facts.parquet").filter(pl.col("source_file") == "r.txt")
+    assert set(facts["year"]) == {2021} and set(facts["agency"]) == {"某市某某局"}
+
+
+def test_a_bad_manifest_is_an_argument_error(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("file,agency,year\nr.txt,某局,20x1\n", encoding="utf-8")
+    result, _ = build(tmp_path, {"r.txt": pipe_report_2021().encode()}, "--manifest", str(manifest))
+    assert result.exit_code == 2 and "not a report year" in result.output

@@ -145,3 +145,29 @@ def test_flattened_text_without_separators_uses_digit_run_splitting_and_row_sums
     evidence = tables.requests.rows["new_received"].alignment.readings[0].evidence
     assert "R2_row_total" in evidence
     assert readings(tables.appeals, "review") == [("reported", 0)] * 5
+
+
+def test_added_subtotal_column_is_checked_and_left_out():
+    values = requests_values(seed=2)
+    text = pipe_report_2021(values)
+    lines = []
+    for line in text.splitlines():
+        cells = line.split(" | ")
+        label_cells = [c for c in cells if not c.strip().isdigit()]
+        numbers = [c for c in cells if c.strip().isdigit()]
+        if len(numbers) == 7 and "三、" not in line[:2] and "第二十条" not in line:
+            subtotal = sum(int(n) for n in numbers[1:6])
+            numbers = numbers[:6] + [str(subtotal)] + numbers[6:]
+            line = " | ".join(label_cells + numbers)
+        lines.append(line.replace("| 其他", "| 其他 | 小计"))
+    tables = read_tables(read_document("\n".join(lines), "text"))
+    for code, expected in values.items():
+        assert [v for _, v in readings(tables.requests, code)] == expected, code
+    assert any("subtotal" in note for note in tables.requests.notes)
+
+
+def test_prose_mentioning_table_labels_before_the_table_is_not_read_as_the_table():
+    text = pipe_report_2021().replace(
+        "一、总体情况\n", "一、总体情况\n本年新收政府信息公开申请数量为17件，均已办结。\n")
+    tables = read_tables(read_document(text, "text"))
+    assert [v for _, v in readings(tables.requests, "new_received")] == requests_values()["new_received"]

@@ -1,0 +1,45 @@
+"""A user's manifest: ``file,agency,year`` rows that override what is read from the text.
+
+``file`` matches an input by its path relative to the INPUT it was found under, or by its base name.
+Empty agency or year cells leave that field to the reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path, PurePosixPath
+
+from pipeline.discover import SourceFile
+
+
+class ManifestError(ValueError):
+    pass
+
+
+def read_manifest(path: Path) -> dict[str, tuple[str | None, int | None]]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise ManifestError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+    if not rows or "file" not in rows[0]:
+        raise ManifestError(f"manifest {path} needs a header with the columns file, agency, year")
+    out = {}
+    for number, row in enumerate(rows, start=2):
+        year_text = (row.get("year") or "").strip()
+        if year_text and not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
+            raise ManifestError(f"manifest {path} line {number}: year {year_text!r} is not a report year")
+        agency = "".join((row.get("agency") or "").split()) or None
+        out[row["file"].strip()] = (agency, int(year_text) if year_text else None)
+    return out
+
+
+def apply_manifest(sources: list[SourceFile], manifest: dict[str, tuple[str | None, int | None]]) -> list[SourceFile]:
+    out = []
+    for source in sources:
+        known = manifest.get(source.source_file) or manifest.get(PurePosixPath(source.source_file).name)
+        if known:
+            source = dataclasses.replace(source, manifest_agency=known[0], manifest_year=known[1])
+        out.append(source)
+    return out
