@@ -6,6 +6,7 @@ any process and be cached by content hash. Only ``assemble`` sees the whole set.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pipeline.readers import read_document
 from pipeline.tables import Tables, read_tables
 
 FIRST_TEMPLATE_YEAR = 2019
+_REPORT_HEADING = re.compile(r"收到和处理(?:政府)?信息公开申请")
 _READABLE = ("text", "markdown", "html")
 _UNSUPPORTED = {
     "pdf": "PDF input is not read yet: give the text of the PDF (pdftotext) or the HTML page instead",
@@ -67,11 +69,13 @@ def process_bytes(source: SourceFile, data: bytes) -> ReportResult:
         return ReportResult(report, [])
 
     tables = read_tables(doc)
-    found = [t for t in tables.all() if t.found]
-    if not tables.requests.found:
-        report.update(status="rejected", reason=(
-            "not a report: no 收到和处理政府信息公开申请情况 table (no row 本年新收政府信息公开申请数量)"
-            + (f"; {len(found)} other table(s) found" if found else "")))
+    if not any(t.found for t in tables.all()):
+        if meta.year_evidence.startswith("title") or _REPORT_HEADING.search(_compact_text(doc)):
+            reason = ("a report, but its tables are not in the text (no row 本年新收政府信息公开申请数量): they may be "
+                      "images or scans, which are not read (no OCR); give the report as text, HTML or Word")
+        else:
+            reason = "not a report: no 收到和处理政府信息公开申请情况 table (no row 本年新收政府信息公开申请数量)"
+        report.update(status="rejected", reason=reason)
         return ReportResult(report, [])
 
     report["template"] = tables.template
@@ -79,6 +83,10 @@ def process_bytes(source: SourceFile, data: bytes) -> ReportResult:
     report.update(_status(tables, facts))
     report["notes"] = "; ".join(n for t in tables.all() for n in t.notes) or None
     return ReportResult(report, facts)
+
+
+def _compact_text(doc) -> str:
+    return re.sub(r"\s+", "", "".join(doc.lines[:300]))
 
 
 def _status(tables: Tables, facts: list[dict]) -> dict:

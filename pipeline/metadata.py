@@ -17,8 +17,16 @@ from pipeline import domain
 
 _YEAR = r"(20[0-4]\d|19\d\d)"
 _TITLE = re.compile(
-    _YEAR + r"年度?(?:政府|政务)?(?:信息)?公开(?:工作)?(?:年度)?(?:工作)?报告"
+    _YEAR + r"年度?(?:政府|政务)?(?:信息)?公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
 )
+# A title's agency part ends like an agency or a place, and is not the start of a sentence
+# (现将本机关2022年政府信息公开工作年度报告公布如下).
+_AGENCY_END = re.compile(
+    r"(?:人民政府办公室|人民政府办公厅|人民政府|管理委员会|管委会|办公室|办公厅|委员会|局|厅|中心|委|办|院|署|所|站|队|"
+    r"街道|镇|乡|区|县|市|州|盟|旗|省|会)$"
+)
+_NOT_AGENCY = re.compile(r"现将|本机关|关于|印发|公布|发布|根据|按照|编制|做好|本报告|我[局委办区县市镇乡]")
+_TITLE_SEPARATORS = re.compile(r"[|>_—\-:：]")
 _PERIOD = re.compile(r"统计期限(?:为|是)?自?" + _YEAR + r"年1月1日")
 _BODY_YEAR = re.compile(_YEAR + r"年")
 _TITLE_PREFIX = re.compile(r"^(?:标题|题目|名称|附件\d*)[:：]|^[#*\s]+|^附件\d*")
@@ -61,7 +69,9 @@ def _title_candidates(lines: list[str]):
         m = _TITLE.search(compact)
         if m and not chrome.match(line.strip()):
             head = _TITLE_PREFIX.sub("", compact[: m.start()]).strip()
-            head = head.split(">")[-1]  # breadcrumb remains
+            head = _TITLE_SEPARATORS.split(head)[-1]  # breadcrumbs, site names, spam before the title
+            if head and not (_AGENCY_END.search(head) and not _NOT_AGENCY.search(head)):
+                head = ""
             if not head and _ORG_SUFFIX.search(previous):
                 head = previous  # the agency on the line above the year line (PDF title pages)
             yield head, int(m.group(1)), i

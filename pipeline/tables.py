@@ -227,7 +227,8 @@ def read_tables(doc: Document) -> Tables:
                 t3_start = min(t3_start, m.start())
                 break
     t4_search_from = first_request.end() if first_request else after_t2
-    t4_heading = _first(stream, "appeals", "anchor", "heading", t4_search_from)
+    t4_heading = (_first(stream, "appeals", "anchor", "heading", t4_search_from)
+                  or _first(stream, "appeals", "anchor", "header", t4_search_from))
     section5 = _first(stream, "other", "anchor", "section5", t4_heading.end() if t4_heading else t4_search_from)
     end_of_tables = section5.start() if section5 else n
 

@@ -89,3 +89,16 @@ def test_a_bad_manifest_is_an_argument_error(tmp_path):
     manifest.write_text("file,agency,year\nr.txt,某局,20x1\n", encoding="utf-8")
     result, _ = build(tmp_path, {"r.txt": pipe_report_2021().encode()}, "--manifest", str(manifest))
     assert result.exit_code == 2 and "not a report year" in result.output
+
+
+def test_reports_missing_tables_are_partial_or_rejected_with_the_reason(tmp_path):
+    full = pipe_report_2021()
+    start, end = full.index("三、收到和处理"), full.index("四、政府信息公开行政复议")
+    no_table3 = full[:start] + full[end:]
+    title_only = "某县财政局2022年政府信息公开工作年度报告\n一、总体情况\n（表格见附件图片）\n"
+    _, out = build(tmp_path, {"no_t3.txt": no_table3.encode(), "images.txt": title_only.encode()})
+    rows = {r["source_file"]: r for r in pl.read_parquet(out / "reports.parquet").iter_rows(named=True)}
+    assert rows["no_t3.txt"]["status"] == "partial"
+    assert "Table 3 (收到和处理申请) not found" in rows["no_t3.txt"]["reason"]
+    assert rows["no_t3.txt"]["n_cells"] == 10 + 15  # Tables 2 and 4 are still read
+    assert rows["images.txt"]["status"] == "rejected" and "images" in rows["images.txt"]["reason"]
