@@ -20,6 +20,7 @@ _NUMBER = re.compile(r"[+\-]?\d+(?:,\d{3})*(?:\.\d+)?(?:万元|元|件|项|个|�
 _PLACEHOLDER = re.compile(r"[-—–―─/／\\]+|无|空")
 _SIGN_SPLIT = re.compile(r"(?<=\d)(?=[+\-]\d)")
 _UNIT = re.compile(r"(万元|元|件|项|个|条|%)$")
+_NUMBERING_AFTER = re.compile(r"[.、][^\d]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +158,14 @@ class Stream:
         while pos < len(piece):
             m = _NUMBER.match(piece, pos)
             if m:
-                out.append(Token("num", m.group(), cell, start + pos, start + m.end(), glued))
-                pos = m.end()
+                end = m.end()
+                if _NUMBERING_AFTER.match(piece, end) and not _UNIT.search(m.group()):
+                    end -= 1  # '...04.无正当理由': the last digit numbers the next label
+                if end > pos:
+                    out.append(Token("num", piece[pos:end], cell, start + pos, start + end, glued))
+                if end < m.end():
+                    return True
+                pos = end
                 glued = True
                 continue
             m = _PLACEHOLDER.match(piece, pos)

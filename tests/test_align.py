@@ -77,3 +77,9 @@ def test_units_signs_and_thousands_separators_are_read():
     result = align(toks, APPLICANTS[:4], run_together=False)
     assert [r.value for r in result.readings] == [297.17, 20, -8, 1234]
     assert result.readings[0].unit == "万元"
+
+
+def test_a_label_number_glued_to_the_values_is_not_a_value():
+    assert [t.text for t in tokens_of("0 0 4.无正当理由的大量反复申请")] == ["0", "0"]
+    assert [t.text for t in tokens_of("00000004.无正当理由")] == ["0000000"]
+    assert [t.text for t in tokens_of("12.5 3")] == ["12.5", "3"]

@@ -21,18 +21,14 @@ _BLOCK = frozenset(
 )
 _SKIP = frozenset("script style noscript template iframe object svg select option button head".split())
 _WS = re.compile(r"\s+")
-_NUMERIC_ONLY = re.compile(r"[\d\s.,+\-]+")
 _MAX_DEPTH = 150  # deeper trees are read as flat text rather than walked recursively
 _MAX_SPAN = 200
 
 
 def _cell_text(el) -> str:
-    text = _WS.sub(" ", "".join(el.itertext())).strip()
-    if _NUMERIC_ONLY.fullmatch(text):
-        # Word-exported HTML splits one number over several spans and lines; a cell holding only
-        # digits is one value.
-        text = _WS.sub("", text)
-    return text
+    # Spans that split one number ('<span>1</span><span>2</span>') join without a gap; whitespace
+    # between them is a real gap (a browser shows it), so two numbers are never merged into one.
+    return _WS.sub(" ", "".join(el.itertext())).strip()
 
 
 def _span(value: str | None) -> int:
