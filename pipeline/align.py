@@ -30,6 +30,7 @@ class Reading:
     unit: str | None  # unit written next to the number, if any
     token: Token | None  # where the value was read (None when ambiguous without a single source)
     evidence: str | None = None
+    printed: float | None = None  # a number printed where it cannot be a value (a negative count)
 
 
 @dataclass(slots=True)
@@ -45,6 +46,9 @@ class Alignment:
 def _reading(col: Column, token: Token) -> Reading:
     if token.kind == "num":
         value, unit = parse_number(token.text)
+        if value < 0 and not col.signed:
+            return Reading(col.code, "ambiguous", None, None, token,
+                           f"printed {token.text} in a column that cannot be negative", printed=value)
         return Reading(col.code, "reported", value, unit, token)
     return Reading(col.code, "blank", None, None, token)
 

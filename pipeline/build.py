@@ -7,7 +7,7 @@ any process and be cached by content hash. Only ``assemble`` sees the whole set.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -15,7 +15,7 @@ import polars as pl
 from pipeline import rules, schemas
 from pipeline.decode import decode
 from pipeline.discover import SourceFile, sha256_hex
-from pipeline.facts import table_facts
+from pipeline.facts import reading_findings, table_facts
 from pipeline.metadata import read_metadata
 from pipeline.readers import read_document
 from pipeline.tables import Tables, read_tables
@@ -35,6 +35,7 @@ _UNSUPPORTED = {
 class ReportResult:
     report: dict
     facts: list[dict]
+    findings: list[dict] = field(default_factory=list)  # problems seen while reading (violation rows)
 
 
 def process_file(source: SourceFile) -> ReportResult:
@@ -82,7 +83,7 @@ def process_bytes(source: SourceFile, data: bytes) -> ReportResult:
     facts = table_facts(tables, report)
     report.update(_status(tables, facts))
     report["notes"] = "; ".join(n for t in tables.all() for n in t.notes) or None
-    return ReportResult(report, facts)
+    return ReportResult(report, facts, reading_findings(tables, report["report_id"]))
 
 
 def _compact_text(doc) -> str:
@@ -135,7 +136,9 @@ def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> d
 def assemble(results: list[ReportResult]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Frames for the whole run: facts, reports (with violation counts), violations; validated."""
     facts = schemas.facts_frame([f for r in results for f in r.facts])
-    violations = rules.check(facts)
+    findings = schemas.violations_frame([v for r in results for v in r.findings])
+    violations = pl.concat([rules.check(facts), findings]).sort(
+        ["report_id", "rule", "section", "row", "col"], nulls_last=True)
     failed = (violations.filter(pl.col("outcome") == "failed").group_by("report_id").len("n_violations"))
     reports = schemas.reports_frame([r.report for r in results])
     reports = (reports.drop("n_violations").join(failed, on="report_id", how="left")

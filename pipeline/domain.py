@@ -47,15 +47,56 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
+class Term:
+    sign: int  # +1 or -1
+    code: str
+    year_offset: int  # 0 = the report's year, -1 = the year before (cross-year rules)
+
+
+@dataclass(frozen=True, slots=True)
 class SumRule:
+    """``Σ lhs op Σ rhs``, checked for every value of the free axis.
+
+    axis ``col``: the terms are row codes and the rule is checked per column (R1, R3);
+    axis ``row``: the terms are column codes, checked per row (R2, R4). ``keys`` limits the free axis.
+    """
+
     rule: str
     severity: str
     section: str
-    template: str
-    axis: str  # 'col': terms are row codes, checked per column; 'row': terms are column codes
-    lhs: tuple[str, ...]
-    rhs: tuple[str, ...]
+    template: str  # '2019', '2021' or 'both'
+    scope: str  # 'report' or 'cross_year'
+    axis: str
+    keys: tuple[str, ...]
+    lhs: tuple[Term, ...]
+    op: str  # '=' or '<='
+    rhs: tuple[Term, ...]
     message: str
+
+    @property
+    def lhs_codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.lhs)
+
+    @property
+    def rhs_codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.rhs)
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return self.lhs + self.rhs
+
+    @property
+    def is_identity(self) -> bool:
+        """A within-report equality without signs: usable to decide ambiguous alignments."""
+        return (self.scope == "report" and self.op == "=" and self.severity in ("official", "definitional")
+                and all(t.sign == 1 and t.year_offset == 0 for t in self.terms))
+
+
+_TERM = re.compile(r"([+-]?)([a-z_]+)(?:@(-?\d+))?")
+
+
+def parse_terms(text: str) -> tuple[Term, ...]:
+    return tuple(Term(-1 if sign == "-" else 1, code, int(offset or 0)) for sign, code, offset in _TERM.findall(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +145,8 @@ def label(section: str, kind: str, code: str, template: str | None = None) -> La
 def sum_rules() -> tuple[SumRule, ...]:
     return tuple(
         SumRule(
-            r["rule"], r["severity"], r["section"], r["template"], r["axis"],
-            tuple(r["lhs"].split("+")), tuple(r["rhs"].split("+")), r["message"],
+            r["rule"], r["severity"], r["section"], r["template"], r["scope"], r["axis"],
+            tuple(r["keys"].split()), parse_terms(r["lhs"]), r["op"], parse_terms(r["rhs"]), r["message"],
         )
         for r in _read("rules.csv")
     )

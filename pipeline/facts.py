@@ -47,6 +47,24 @@ def table_facts(tables: Tables, report: dict) -> list[dict]:
     return facts
 
 
+def reading_findings(tables: Tables, report_id: str) -> list[dict]:
+    """Problems seen while reading, as violation rows: numbers printed where no value can be."""
+    out = []
+    for table in tables.all():
+        for code, reading in table.rows.items():
+            for cell in reading.alignment.readings:
+                if cell.printed is None:
+                    continue
+                out.append({
+                    "report_id": report_id, "rule": "P0_non_negative", "severity": "plausibility",
+                    "outcome": "failed", "section": table.section, "row": code, "col": cell.col,
+                    "expected": None, "actual": cell.printed,
+                    "cells": f"{code}/{cell.col}@{cell.token.line if cell.token else '-'}",
+                    "message": f"{code}/{cell.col}: {cell.evidence}; the cell is left ambiguous",
+                })
+    return out
+
+
 def _rows_to_emit(table):
     """The template's rows, plus rows printed from the other template (a 2021 report's 2019-style
     (六)其他处理 row), which keep their own columns."""

@@ -1,9 +1,12 @@
-"""Sum rules (勾稽关系) as frame operations over all reports at once.
+"""Sum rules (勾稽关系), plausibility and cross-year rules, as frame operations over all reports.
 
-Each rule in ``data/rules.csv`` is ``Σ lhs = Σ rhs`` over codes of one axis, checked for every value
-of the other axis: axis ``col`` means the terms are rows and the rule is checked per column (R1, R3);
-axis ``row`` means the terms are columns, checked per row (R2, R4). A rule instance whose operands are
-not all read (blank, ambiguous, or missing) is ``not_assessable``, never passed.
+Every rule is a row of ``data/rules.csv``: ``Σ lhs op Σ rhs`` over the codes of one axis, checked for
+every value of the other axis. Within-report rules compare cells of one report; cross-year rules
+compare a report with the same agency's report of the year before (terms marked ``@-1``). A rule whose
+operands are not all read (blank, ambiguous, or missing) is ``not_assessable``, never passed.
+
+The facts are pivoted once per (section, term axis) so each rule is a few column expressions,
+whatever the number of reports.
 """
 
 from __future__ import annotations
@@ -11,9 +14,16 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline import domain, schemas
-from pipeline.domain import SumRule
+from pipeline.domain import SumRule, Term
 
-_USABLE = ("reported", "derived")
+USABLE = ("reported", "derived")
+TOLERANCE = 1e-6
+GOVERNMENT_SUFFIX = r"(?:人民政府|管理委员会|管委会)$"
+
+
+def agency_key(column: str = "agency") -> pl.Expr:
+    """Agencies compare across years by name without spaces and without a trailing 人民政府 / 管委会."""
+    return pl.col(column).str.replace_all(r"\s+", "").str.replace(GOVERNMENT_SUFFIX, "")
 
 
 def _operands(facts: pl.DataFrame) -> pl.DataFrame:
@@ -23,59 +33,134 @@ def _operands(facts: pl.DataFrame) -> pl.DataFrame:
         .sort(["report_id", "section", "row", "col", "_is_derived"])
         .unique(["report_id", "section", "row", "col"], keep="first", maintain_order=True)
         .drop("_is_derived")
+        .with_columns(agency_key().alias("agency_key"))
     )
 
 
-def _check_rule(cells: pl.DataFrame, rule: SumRule) -> pl.DataFrame:
-    term_axis, key_axis = ("row", "col") if rule.axis == "col" else ("col", "row")
-    terms = rule.lhs + rule.rhs
-    sub = cells.filter((pl.col("section") == rule.section) & pl.col(term_axis).is_in(terms))
-    if rule.template != "both":
-        sub = sub.filter(pl.col("template") == rule.template)
+def _name(kind: str, term: Term) -> str:
+    return f"{kind}:{term.code}" + (f"@{term.year_offset}" if term.year_offset else "")
+
+
+def _wide(cells: pl.DataFrame, section: str, term_axis: str) -> pl.DataFrame:
+    key_axis = "col" if term_axis == "row" else "row"
+    sub = cells.filter(pl.col("section") == section)
     if sub.is_empty():
-        return schemas.violations_frame([])
-    usable = pl.col("status").is_in(_USABLE)
-    in_lhs = pl.col(term_axis).is_in(rule.lhs)
-    described = pl.format("{}/{}@{}", pl.col("row"), pl.col("col"), pl.col("line").cast(pl.String).fill_null("-"))
-    grouped = sub.group_by(["report_id", key_axis], maintain_order=True).agg(
-        pl.col(term_axis).filter(usable).n_unique().alias("n_usable"),
-        pl.col("value").filter(usable & in_lhs).sum().alias("actual"),
-        pl.col("value").filter(usable & ~in_lhs).sum().alias("expected"),
-        pl.col(term_axis).filter(usable).alias("read_terms"),
-        described.alias("cells"),
+        return pl.DataFrame()
+    return sub.pivot(on=term_axis, index=["report_id", "agency_key", "year", "template", key_axis],
+                     values=["value", "status", "line"], separator=":")
+
+
+def _one_report_per_agency_year(cells: pl.DataFrame) -> pl.Series:
+    """Duplicates (the same report as text and as HTML): compare the copy with the fewest ambiguous cells."""
+    ranked = (
+        cells.filter(pl.col("agency_key").is_not_null() & pl.col("year").is_not_null())
+        .group_by("report_id", "agency_key", "year")
+        .agg((pl.col("status") == "ambiguous").sum().alias("n_ambiguous"))
+        .sort(["agency_key", "year", "n_ambiguous", "report_id"])
+        .unique(["agency_key", "year"], keep="first", maintain_order=True)
     )
-    assessable = pl.col("n_usable") == len(set(terms))
-    failed = assessable & ((pl.col("actual") - pl.col("expected")).abs() > 1e-6)
-    fixed_axis = rule.lhs[0] if len(rule.lhs) == 1 else None
-    flagged = grouped.filter(failed | ~assessable)
-    if flagged.is_empty():
+    return ranked["report_id"]
+
+
+def _with_previous_year(wide: pl.DataFrame, key_axis: str, terms: tuple[Term, ...]) -> pl.DataFrame:
+    previous_codes = {t.code for t in terms if t.year_offset == -1}
+    rename = {}
+    for kind in ("value", "status", "line"):
+        for code in previous_codes:
+            if f"{kind}:{code}" in wide.columns:
+                rename[f"{kind}:{code}"] = f"{kind}:{code}@-1"
+    previous = (wide.select("agency_key", "year", "template", key_axis, "report_id", *rename)
+                .rename({**rename, "template": "template@-1", "report_id": "report_id@-1"})
+                .with_columns(pl.col("year") + 1))
+    return wide.join(previous, on=["agency_key", "year", key_axis], how="inner")
+
+
+def _column(frame: pl.DataFrame, name: str, dtype) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype)
+
+
+def _check_rule(wide: pl.DataFrame, rule: SumRule) -> pl.DataFrame:
+    term_axis, key_axis = ("row", "col") if rule.axis == "col" else ("col", "row")
+    frame = wide
+    if rule.template != "both":
+        frame = frame.filter(pl.col("template") == rule.template)
+        if rule.scope == "cross_year" and "template@-1" in frame.columns:
+            frame = frame.filter(pl.col("template@-1") == rule.template)
+    if rule.keys:
+        frame = frame.filter(pl.col(key_axis).is_in(rule.keys))
+    if frame.is_empty():
         return schemas.violations_frame([])
-    out = flagged.with_columns(
-        pl.lit(sorted(set(terms)), dtype=pl.List(pl.String)).list.set_difference("read_terms").list.sort().alias("unread"),
-    ).with_columns(
+
+    def value(t: Term) -> pl.Expr:
+        return _column(frame, _name("value", t), pl.Float64)
+
+    def usable(t: Term) -> pl.Expr:
+        return (_column(frame, _name("status", t), pl.String).is_in(USABLE) & value(t).is_not_null()).fill_null(False)
+
+    def describe(t: Term) -> pl.Expr:
+        where = f"{t.code}/" if term_axis == "row" else ""
+        after = "" if term_axis == "row" else f"/{t.code}"
+        year = "" if not t.year_offset else f" ({t.year_offset:+d} year)"
+        line = _column(frame, _name("line", t), pl.Int32).cast(pl.String).fill_null("-")
+        return pl.concat_str([pl.lit(where), pl.col(key_axis), pl.lit(after + year + "@"), line])
+
+    def total(terms: tuple[Term, ...]) -> pl.Expr:
+        return pl.sum_horizontal([value(t).fill_null(0) * t.sign for t in terms])
+
+    assessable = pl.all_horizontal([usable(t) for t in rule.terms])
+    actual, expected = total(rule.lhs), total(rule.rhs)
+    holds = ((actual - expected).abs() <= TOLERANCE) if rule.op == "=" else (actual <= expected + TOLERANCE)
+    unread = pl.concat_str(
+        [pl.when(~usable(t)).then(pl.lit(t.code + ("@-1" if t.year_offset else ""))) for t in rule.terms],
+        separator=", ", ignore_nulls=True)
+    template = rule.message.replace("{key}", "{}")
+    fixed = rule.lhs[0].code if len(rule.lhs) == 1 else None
+    out = frame.with_columns(
+        assessable.alias("_assessable"), holds.alias("_holds"), actual.alias("actual"), expected.alias("expected"),
+        unread.alias("_unread"),
+        pl.concat_str([describe(t) for t in rule.terms], separator=", ").alias("cells"),
+    ).filter(~pl.col("_assessable") | ~pl.col("_holds"))
+    if out.is_empty():
+        return schemas.violations_frame([])
+    failed = pl.col("_assessable")
+    out = out.with_columns(
         pl.lit(rule.rule).alias("rule"),
         pl.lit(rule.severity).alias("severity"),
-        pl.when(assessable).then(pl.lit("failed")).otherwise(pl.lit("not_assessable")).alias("outcome"),
+        pl.when(failed).then(pl.lit("failed")).otherwise(pl.lit("not_assessable")).alias("outcome"),
         pl.lit(rule.section).alias("section"),
-        pl.lit(fixed_axis, dtype=pl.String).alias(term_axis),
-        pl.col("cells").list.join(", "),
-        pl.when(assessable)
-        .then(pl.format(rule.message.replace("{key}", "{}") + ": expected {}, found {}",
-                        pl.col(key_axis), pl.col("expected"), pl.col("actual")))
-        .otherwise(pl.format(rule.message.replace("{key}", "{}") + ": not assessable, {} not read",
-                             pl.col(key_axis), pl.col("unread").list.join(", ")))
+        pl.lit(fixed, dtype=pl.String).alias(term_axis),
+        pl.when(failed).then(pl.col("expected")).alias("expected"),
+        pl.when(failed).then(pl.col("actual")).alias("actual"),
+        pl.when(failed)
+        .then(pl.format(template + ": expected {}, found {}", pl.col(key_axis), pl.col("expected"), pl.col("actual")))
+        .otherwise(pl.format(template + ": not assessable, {} not read", pl.col(key_axis), pl.col("_unread")))
         .alias("message"),
-    )
-    out = out.with_columns(
-        pl.when(pl.col("outcome") == "failed").then(pl.col("expected")).alias("expected"),
-        pl.when(pl.col("outcome") == "failed").then(pl.col("actual")).alias("actual"),
     )
     return out.select(list(schemas.VIOLATION_SCHEMA)).cast(schemas.VIOLATION_SCHEMA)
 
 
 def check(facts: pl.DataFrame) -> pl.DataFrame:
+    """Every rule of rules.csv over every report (and every pair of consecutive years of an agency)."""
     cells = _operands(facts)
-    frames = [_check_rule(cells, rule) for rule in domain.sum_rules()]
+    chosen = None
+    frames = []
+    wides: dict[tuple[str, str], pl.DataFrame] = {}
+    for rule in domain.sum_rules():
+        term_axis = "row" if rule.axis == "col" else "col"
+        key = (rule.section, term_axis)
+        if key not in wides:
+            wides[key] = _wide(cells, *key)
+        wide = wides[key]
+        if wide.is_empty():
+            continue
+        if rule.scope == "cross_year":
+            if chosen is None:
+                chosen = _one_report_per_agency_year(cells)
+            key_axis = "col" if term_axis == "row" else "row"
+            wide = _with_previous_year(wide.filter(pl.col("report_id").is_in(chosen.implode())), key_axis, rule.terms)
+            if wide.is_empty():
+                continue
+        frames.append(_check_rule(wide, rule))
     frames = [f for f in frames if not f.is_empty()]
     if not frames:
         return schemas.violations_frame([])

@@ -426,7 +426,7 @@ def resolve_with_rule(reading, section: str):
     alignment = reading.alignment if isinstance(reading, RowReading) else reading
     if not alignment.candidates or len(alignment.candidates) < 2:
         return reading
-    rules = [r for r in domain.sum_rules() if r.section == section and r.axis == "row"]
+    rules = [r for r in domain.sum_rules() if r.section == section and r.axis == "row" and r.is_identity]
     if not rules:
         return reading
     rule = rules[0]
@@ -442,9 +442,9 @@ def resolve_with_rule(reading, section: str):
                 if text == "":
                     return False
                 values[code] = float(text.replace(",", ""))
-            if any(c not in values for c in rule.lhs + rule.rhs):
+            if any(c not in values for c in rule.lhs_codes + rule.rhs_codes):
                 return False
-            if abs(sum(values[c] for c in rule.lhs) - sum(values[c] for c in rule.rhs)) > 1e-6:
+            if abs(sum(values[c] for c in rule.lhs_codes) - sum(values[c] for c in rule.rhs_codes)) > 1e-6:
                 return False
         return True
 
@@ -508,8 +508,8 @@ def resolve_with_column_rules(rows: dict[str, RowReading], template: str) -> lis
     for code, r in rows.items():
         if code not in open_rows:
             known[code] = [x.value if x.status == "reported" else None for x in r.alignment.readings]
-    rules = [(_expand_terms(rule.lhs, template), _expand_terms(rule.rhs, template))
-             for rule in domain.sum_rules() if rule.section == "requests" and rule.axis == "col"]
+    rules = [(_expand_terms(rule.lhs_codes, template), _expand_terms(rule.rhs_codes, template))
+             for rule in domain.sum_rules() if rule.section == "requests" and rule.axis == "col" and rule.is_identity]
     n_cols = len(next(iter(rows.values())).alignment.readings)
 
     def as_values(candidate: tuple[str, ...]) -> list[float | None]:

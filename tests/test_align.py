@@ -1,5 +1,6 @@
 from pipeline import domain
 from pipeline.align import align
+from pipeline.domain import Column
 from pipeline.readers import Cell
 from pipeline.stream import Stream
 
@@ -74,9 +75,16 @@ def test_tokens_stop_at_text_after_the_values():
 def test_units_signs_and_thousands_separators_are_read():
     toks = tokens_of("297.17万元", "+20", "-8", "1,234")
     assert [t.text for t in toks] == ["297.17万元", "+20", "-8", "1,234"]
-    result = align(toks, APPLICANTS[:4], run_together=False)
+    columns = (Column("amount", "", False, True), Column("change", "", True, False),
+               Column("change2", "", True, False), Column("count", "", False, False))
+    result = align(toks, columns, run_together=False)
     assert [r.value for r in result.readings] == [297.17, 20, -8, 1234]
     assert result.readings[0].unit == "万元"
+
+
+def test_a_negative_number_in_a_count_column_is_not_taken_as_a_count():
+    result = align(tokens_of("3", "-8"), APPLICANTS[:2], run_together=False)
+    assert [(r.status, r.value, r.printed) for r in result.readings] == [("reported", 3, None), ("ambiguous", None, -8)]
 
 
 def test_a_label_number_glued_to_the_values_is_not_a_value():
