@@ -20,6 +20,7 @@ from pipeline.domain import Column
 from pipeline.stream import Token, parse_number
 
 MAX_CANDIDATES = 20000
+MAX_RUN_DIGITS = 64  # a longer run is not a table row; splitting it would take forever
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,9 @@ def _trim_empty(tokens: list[Token]) -> list[Token]:
 
 
 def _align_run_together(tokens: list[Token], columns: tuple[Column, ...]) -> Alignment:
+    if sum(len(t.text) for t in tokens) > MAX_RUN_DIGITS:
+        return _all_ambiguous(columns, f"a run of {sum(len(t.text) for t in tokens)} characters is too long "
+                                       f"to be {len(columns)} cells")
     found = enumerate_splits(tokens, columns)
     if not found:
         return _all_ambiguous(columns, f"the run {' '.join(t.text for t in tokens)!r} cannot be split "

@@ -6,7 +6,11 @@ any process and be cached by content hash. Only ``assemble`` sees the whole set.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +26,6 @@ from pipeline.tables import Tables, read_tables
 
 FIRST_TEMPLATE_YEAR = 2019
 _REPORT_HEADING = re.compile(r"收到和处理(?:政府)?信息公开申请")
-_READABLE = ("text", "markdown", "html")
 _UNSUPPORTED = {
     "pdf": "PDF input is not read yet: give the text of the PDF (pdftotext) or the HTML page instead",
     "docx": "Word .docx input is not read yet: save it as HTML or text",
@@ -38,13 +41,74 @@ class ReportResult:
     findings: list[dict] = field(default_factory=list)  # problems seen while reading (violation rows)
 
 
-def process_file(source: SourceFile) -> ReportResult:
+@dataclass(frozen=True)
+class Limits:
+    """Per-file limits, so that no input can hang the build or eat the memory."""
+
+    max_bytes: int = 50 * 2**20
+    seconds: float = 60.0
+
+
+class _TimeLimitExceeded(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the work after ``seconds`` (POSIX timer; only where signals can be used)."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _TimeLimitExceeded
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def process_file(source: SourceFile, limits: Limits = Limits()) -> ReportResult:
+    """One input file to one report row (and its facts). Never raises."""
+    try:
+        size = source.path.stat().st_size
+        if size > limits.max_bytes:
+            digest, size = _hash_file(source.path)
+            report = _report(source, b"", None, None, "rejected", (
+                f"file is {size / 2**20:.1f} MB, above the {limits.max_bytes / 2**20:.0f} MB limit per file "
+                "(raise it with --max-mb if this really is one report)"))
+            report.update(sha256=digest, report_id=digest[:16], bytes=size)
+            return ReportResult(report, [])
         data = source.path.read_bytes()
     except OSError as exc:
         return ReportResult(_report(source, b"", None, None, "rejected",
                                     f"cannot read the file: {exc.strerror or exc}"), [])
-    return process_bytes(source, data)
+    try:
+        with _time_limit(limits.seconds):
+            return process_bytes(source, data)
+    except _TimeLimitExceeded:
+        reason = (f"reading stopped after {limits.seconds:g} s, the time limit per file (--timeout): "
+                  "the file is too large or too unusual to read")
+    except RecursionError:
+        reason = "the document is nested too deeply to read"
+    except Exception as exc:  # a reader bug must not stop the build, nor hide
+        reason = f"reader error, a bug in the builder (please report it with this file): {type(exc).__name__}: {exc}"
+    return ReportResult(_report(source, data, None, None, "rejected", reason), [])
 
 
 def process_bytes(source: SourceFile, data: bytes) -> ReportResult:
@@ -90,20 +154,27 @@ def _compact_text(doc) -> str:
     return re.sub(r"\s+", "", "".join(doc.lines[:300]))
 
 
+_TABLE_NAMES = {"proactive": "Table 2 (主动公开)", "requests": "Table 3 (收到和处理申请)",
+                "appeals": "Table 4 (行政复议、行政诉讼)"}
+
+
 def _status(tables: Tables, facts: list[dict]) -> dict:
     problems = []
-    names = {"proactive": "Table 2 (主动公开)", "requests": "Table 3 (收到和处理申请)",
-             "appeals": "Table 4 (行政复议、行政诉讼)"}
+    order = [t.found for t in tables.all()]
+    missing = [_TABLE_NAMES[t.section] for t in tables.all() if not t.found]
+    if missing and any(order) and order == sorted(order, reverse=True):
+        last = [_TABLE_NAMES[t.section] for t in tables.all() if t.found][-1]
+        problems.append(f"truncated after {last}: {' and '.join(missing)} not found")
+    else:
+        problems.extend(f"{name} not found" for name in missing)
     for table in tables.all():
-        if not table.found:
-            problems.append(f"{names[table.section]} not found")
-        elif table.missing_rows:
-            problems.append(f"{names[table.section]}: rows not found: {', '.join(table.missing_rows)}")
+        if table.found and table.missing_rows:
+            problems.append(f"{_TABLE_NAMES[table.section]}: rows not found: {', '.join(table.missing_rows)}")
     problems.extend(tables.notes)
     cells = [f for f in facts if f["status"] != "derived"]
-    missing_table = any(not t.found for t in tables.all()) or any(t.missing_rows for t in tables.all())
+    incomplete = bool(missing) or any(t.missing_rows for t in tables.all())
     return {
-        "status": "partial" if missing_table else "parsed",
+        "status": "partial" if incomplete else "parsed",
         "reason": "; ".join(problems) or None,
         "n_cells": len(cells),
         "n_ambiguous": sum(1 for f in cells if f["status"] == "ambiguous"),
@@ -142,19 +213,37 @@ def assemble(results: list[ReportResult]) -> tuple[pl.DataFrame, pl.DataFrame, p
     failed = (violations.filter(pl.col("outcome") == "failed").group_by("report_id").len("n_violations"))
     reports = schemas.reports_frame([r.report for r in results])
     reports = (reports.drop("n_violations").join(failed, on="report_id", how="left")
-               .with_columns(pl.col("n_violations").fill_null(0).cast(pl.Int32)))
+               .with_columns(pl.when(pl.col("status") == "rejected").then(0)
+                             .otherwise(pl.col("n_violations").fill_null(0)).cast(pl.Int32).alias("n_violations")))
     reports = reports.select(schemas.REPORT_COLUMNS)
     schemas.validate(facts, reports, violations)
     return facts, reports, violations
 
 
-def build(sources: list[SourceFile], on_progress=None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def mark_duplicates(results: list[ReportResult]) -> list[ReportResult]:
+    """A file with the same bytes as an earlier one is rejected as its duplicate; its facts are dropped."""
+    first: dict[str, str] = {}
+    out = []
+    for result in results:
+        report = result.report
+        original = first.get(report["sha256"]) if report["bytes"] else None
+        if original is None:
+            first.setdefault(report["sha256"], report["source_file"])
+            out.append(result)
+            continue
+        report = {**report, "status": "rejected", "reason": f"duplicate of {original} (same bytes)",
+                  "n_cells": 0, "n_ambiguous": 0}
+        out.append(ReportResult(report, []))
+    return out
+
+
+def build(sources: list[SourceFile], on_progress=None, limits: Limits = Limits()):
     results = []
     for source in sources:
-        results.append(process_file(source))
+        results.append(process_file(source, limits))
         if on_progress:
             on_progress(source)
-    return assemble(results)
+    return assemble(mark_duplicates(results))
 
 
 def input_paths(inputs: list[str]) -> list[Path]:

@@ -62,7 +62,8 @@ def decode(data: bytes, name: str) -> Decoded:
                            _text_format(text, name))
     try:
         text = data.decode("utf-8")
-        return Decoded(text, "utf-8", _text_format(text, name))
+        if "\x00" not in text[:10000]:  # NUL bytes decode as UTF-8 but are not text
+            return Decoded(text, "utf-8", _text_format(text, name))
     except UnicodeDecodeError:
         pass
     best = from_bytes(data[:200_000]).best()

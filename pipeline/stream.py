@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
 from dataclasses import dataclass
 
 from pipeline.normalize import raw_span
@@ -56,21 +57,27 @@ class Stream:
             parts.append(cell.text)
             pos += len(cell.text) + 1
         self.spaced = "\n".join(parts)
+        # The compact text is the spaced text without whitespace; it is kept as runs (start in
+        # compact, start in spaced) rather than a position table, so memory stays small for big files.
         compact_parts = []
-        index: list[int] = []
+        self._compact_starts = array("q")
+        self._spaced_starts = array("q")
+        length = 0
         for m in re.finditer(r"\S+", self.spaced):
+            self._compact_starts.append(length)
+            self._spaced_starts.append(m.start())
             compact_parts.append(m.group())
-            index.extend(range(m.start(), m.end()))
+            length += m.end() - m.start()
         self.compact = "".join(compact_parts)
-        self._index = index  # compact position -> spaced position
 
     def to_spaced(self, compact_pos: int) -> int:
         """Spaced position of a compact position (end positions map to just after the last char)."""
         if compact_pos <= 0:
             return 0
-        if compact_pos >= len(self._index):
+        if compact_pos >= len(self.compact):
             return len(self.spaced)
-        return self._index[compact_pos]
+        run = bisect.bisect_right(self._compact_starts, compact_pos) - 1
+        return self._spaced_starts[run] + compact_pos - self._compact_starts[run]
 
     def cell_at(self, spaced_pos: int) -> int:
         return max(0, bisect.bisect_right(self.cell_starts, spaced_pos) - 1)
@@ -81,9 +88,9 @@ class Stream:
 
     def glued_to_label(self, compact_end: int) -> bool:
         """True when the text right after a label (compact position) follows it with no separator."""
-        if compact_end >= len(self._index) or compact_end <= 0:
+        if compact_end >= len(self.compact) or compact_end <= 0:
             return False
-        return self._index[compact_end] == self._index[compact_end - 1] + 1
+        return self.to_spaced(compact_end) == self.to_spaced(compact_end - 1) + 1
 
     def cell_of(self, compact_pos: int) -> int:
         return self.cell_at(self.to_spaced(compact_pos))
@@ -96,7 +103,7 @@ class Stream:
         # Start right after the label's last character, so empty cells between the label and the
         # first number are seen (they may be blank values).
         s0 = self.to_spaced(compact_start - 1) + 1 if compact_start > 0 else 0
-        s1 = self.to_spaced(compact_end) if compact_end < len(self._index) else len(self.spaced) + 1
+        s1 = self.to_spaced(compact_end) if compact_end < len(self.compact) else len(self.spaced) + 1
         tokens: list[Token] = []
         first = self.cell_at(s0)
         glued_next = self.glued_to_label(compact_start)
@@ -130,7 +137,7 @@ class Stream:
         A piece that is not wholly a value (a label such as ``1.属于国家秘密``) ends a run.
         """
         s0 = self.to_spaced(compact_start)
-        s1 = self.to_spaced(compact_end) if compact_end < len(self._index) else len(self.spaced) + 1
+        s1 = self.to_spaced(compact_end) if compact_end < len(self.compact) else len(self.spaced) + 1
         groups: list[list[Token]] = []
         for ci in range(self.cell_at(s0), len(self.cells)):
             cstart = self.cell_starts[ci]
