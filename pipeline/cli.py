@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from pipeline import build as build_mod
-from pipeline import store
+from pipeline import quality, store
 from pipeline.discover import discover
 from pipeline.manifest import ManifestError, apply_manifest, read_manifest
 
@@ -32,6 +33,8 @@ def build(
     strict: Annotated[bool, typer.Option(help="exit 1 when any report is not parsed")] = False,
     manifest: Annotated[Path | None, typer.Option(
         help="CSV with columns file,agency,year; its values override what is read from the text")] = None,
+    max_mb: Annotated[float, typer.Option(help="reject files larger than this (MB)")] = 50,
+    timeout: Annotated[float, typer.Option(help="seconds of reading per file before it is rejected")] = 60,
 ) -> None:
     """Read every report under INPUT and write facts, reports, violations (Parquet) and ogi.duckdb."""
     missing = [p for p in inputs if not p.exists()]
@@ -53,7 +56,8 @@ def build(
         def advance(source) -> None:
             progress.update(task, advance=1, description=source.source_file[-40:])
 
-        facts, reports, violations = build_mod.build(sources, on_progress=advance)
+        limits = build_mod.Limits(max_bytes=int(max_mb * 2**20), seconds=timeout)
+        facts, reports, violations = build_mod.build(sources, on_progress=advance, limits=limits)
     store.write_dataset(out, facts, reports, violations)
     counts = {s: reports.filter(reports["status"] == s).height for s in ("parsed", "partial", "rejected")}
     printed = facts.filter(facts["status"] != "derived")
@@ -64,4 +68,37 @@ def build(
         f"{printed.height} cells ({ambiguous} ambiguous); {failed} sum-rule violations -> {out}"
     )
     if strict and (counts["partial"] or counts["rejected"]):
+        raise typer.Exit(1)
+
+
+def _print_frame(frame, title: str, max_text: int = 70) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(column, overflow="fold", no_wrap=column in ("source_file", "rule"))
+    for row in frame.iter_rows():
+        cells = ("" if v is None else str(v) for v in row)
+        table.add_row(*(c if len(c) <= max_text else c[: max_text - 1] + "…" for c in cells))
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@app.command()
+def check(
+    dataset: Annotated[Path, typer.Argument(help="a dataset folder written by ogi build")] = Path("data/dataset"),
+    strict: Annotated[bool, typer.Option(help="exit 1 when an official rule (R1) fails anywhere")] = False,
+    top: Annotated[int, typer.Option(help="how many reports to list")] = 10,
+) -> None:
+    """Rule summary and the reports that need attention most."""
+    if not (dataset / "facts.parquet").exists():
+        console.print(f"[red]{dataset} is not a dataset folder (no facts.parquet); run ogi build first")
+        raise typer.Exit(2)
+    facts, reports, violations = quality.load(dataset)
+    counts = {s: reports.filter(reports["status"] == s).height for s in ("parsed", "partial", "rejected")}
+    typer.echo(f"{reports.height} reports: {counts['parsed']} parsed, {counts['partial']} partial, "
+               f"{counts['rejected']} rejected")
+    summary = quality.rule_summary(facts, violations)
+    _print_frame(summary, "Rules")
+    _print_frame(quality.worst_reports(reports, violations, top), f"Reports needing attention (top {top})")
+    official = summary.filter(summary["severity"] == "official")["failed"].sum()
+    if strict and official:
+        console.print(f"[red]{official} official rule failure(s)")
         raise typer.Exit(1)

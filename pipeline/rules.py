@@ -79,7 +79,8 @@ def _column(frame: pl.DataFrame, name: str, dtype) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype)
 
 
-def _check_rule(wide: pl.DataFrame, rule: SumRule) -> pl.DataFrame:
+def _check_rule(wide: pl.DataFrame, rule: SumRule) -> tuple[pl.DataFrame, int]:
+    """The rule's failed and not assessable instances, and how many instances were checked."""
     term_axis, key_axis = ("row", "col") if rule.axis == "col" else ("col", "row")
     frame = wide
     if rule.template != "both":
@@ -89,7 +90,7 @@ def _check_rule(wide: pl.DataFrame, rule: SumRule) -> pl.DataFrame:
     if rule.keys:
         frame = frame.filter(pl.col(key_axis).is_in(rule.keys))
     if frame.is_empty():
-        return schemas.violations_frame([])
+        return schemas.violations_frame([]), 0
 
     def value(t: Term) -> pl.Expr:
         return _column(frame, _name("value", t), pl.Float64)
@@ -121,7 +122,7 @@ def _check_rule(wide: pl.DataFrame, rule: SumRule) -> pl.DataFrame:
         pl.concat_str([describe(t) for t in rule.terms], separator=", ").alias("cells"),
     ).filter(~pl.col("_assessable") | ~pl.col("_holds"))
     if out.is_empty():
-        return schemas.violations_frame([])
+        return schemas.violations_frame([]), frame.height
     failed = pl.col("_assessable")
     out = out.with_columns(
         pl.lit(rule.rule).alias("rule"),
@@ -136,14 +137,20 @@ def _check_rule(wide: pl.DataFrame, rule: SumRule) -> pl.DataFrame:
         .otherwise(pl.format(template + ": not assessable, {} not read", pl.col(key_axis), pl.col("_unread")))
         .alias("message"),
     )
-    return out.select(list(schemas.VIOLATION_SCHEMA)).cast(schemas.VIOLATION_SCHEMA)
+    return out.select(list(schemas.VIOLATION_SCHEMA)).cast(schemas.VIOLATION_SCHEMA), frame.height
 
 
 def check(facts: pl.DataFrame) -> pl.DataFrame:
     """Every rule of rules.csv over every report (and every pair of consecutive years of an agency)."""
+    return evaluate(facts)[0]
+
+
+def evaluate(facts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Violations, and per rule how many instances were checked."""
     cells = _operands(facts)
     chosen = None
     frames = []
+    checked = {}
     wides: dict[tuple[str, str], pl.DataFrame] = {}
     for rule in domain.sum_rules():
         term_axis = "row" if rule.axis == "col" else "col"
@@ -152,6 +159,7 @@ def check(facts: pl.DataFrame) -> pl.DataFrame:
             wides[key] = _wide(cells, *key)
         wide = wides[key]
         if wide.is_empty():
+            checked.setdefault(rule.rule, 0)
             continue
         if rule.scope == "cross_year":
             if chosen is None:
@@ -160,8 +168,14 @@ def check(facts: pl.DataFrame) -> pl.DataFrame:
             wide = _with_previous_year(wide.filter(pl.col("report_id").is_in(chosen.implode())), key_axis, rule.terms)
             if wide.is_empty():
                 continue
-        frames.append(_check_rule(wide, rule))
+        found, n = _check_rule(wide, rule)
+        frames.append(found)
+        checked[rule.rule] = checked.get(rule.rule, 0) + n
+    summary = pl.DataFrame(
+        [(r.rule, r.severity, checked.get(r.rule, 0)) for r in domain.sum_rules()],
+        schema={"rule": pl.String, "severity": pl.String, "checked": pl.Int64}, orient="row")
     frames = [f for f in frames if not f.is_empty()]
     if not frames:
-        return schemas.violations_frame([])
-    return pl.concat(frames).sort(["report_id", "rule", "section", "row", "col"], nulls_last=True)
+        return schemas.violations_frame([]), summary
+    violations = pl.concat(frames).sort(["report_id", "rule", "section", "row", "col"], nulls_last=True)
+    return violations, summary

@@ -8,7 +8,7 @@ from pipeline.cli import app
 
 def build(tmp_path, files: dict[str, bytes], *extra):
     inputs = tmp_path / "in"
-    inputs.mkdir(exist_ok=True)
+    inputs.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (inputs / name).parent.mkdir(parents=True, exist_ok=True)
         (inputs / name).write_bytes(data)
@@ -102,3 +102,21 @@ def test_reports_missing_tables_are_partial_or_rejected_with_the_reason(tmp_path
     assert "Table 3 (收到和处理申请) not found" in rows["no_t3.txt"]["reason"]
     assert rows["no_t3.txt"]["n_cells"] == 10 + 15  # Tables 2 and 4 are still read
     assert rows["images.txt"]["status"] == "rejected" and "images" in rows["images.txt"]["reason"]
+
+
+def test_check_prints_the_rule_summary_and_strict_fails_on_official_rules(tmp_path):
+    values = requests_values()
+    values["new_received"][0] += 1  # breaks R1 (official) and R2 for 自然人
+    values["new_received"][6] += 1
+    _, out = build(tmp_path, {"bad.txt": pipe_report_2021(values).encode(), "good.txt": pipe_report_2021().encode()})
+    runner = CliRunner()
+    plain = runner.invoke(app, ["check", str(out)])
+    assert plain.exit_code == 0, plain.output
+    assert "2 reports: 2 parsed, 0 partial, 0 rejected" in plain.output
+    line = [l for l in plain.output.splitlines() if "R1_balance" in l][0]
+    assert [c.strip() for c in line.split("│")[1:-1]] == ["R1_balance", "official", "14", "12", "2", "0"]
+    assert "bad.txt" in plain.output.split("Reports needing attention")[1]
+    strict = runner.invoke(app, ["check", str(out), "--strict"])
+    assert strict.exit_code == 1
+    clean = build(tmp_path / "clean", {"good.txt": pipe_report_2021().encode()})[1]
+    assert runner.invoke(app, ["check", str(clean), "--strict"]).exit_code == 0
