@@ -300,16 +300,23 @@ def make_report(seed: int, index: int, layout: str | None = None, encoding: str 
         encoding = "utf-8"
     break_rules = rng.random() < 0.1 if break_rules is None else break_rules
     template = "2021" if rng.random() < 0.7 else "2019"
-    year = rng.randint(2021, 2025) if template == "2021" else rng.choice((2019, 2020))
-    title_name, agency, address = _agency(rng)
-
     t3_values = _table3(rng, template, break_rules)
     blank_rate = 0.08 if layout != "flat" and rng.random() < 0.3 else 0.0
     t3 = {r: _blank_some(rng, [str(v) for v in vals], layout, blank_rate) for r, vals in t3_values.items()}
     t2 = {r: _blank_some(rng, vals, layout, blank_rate) for r, vals in _table2(rng, template).items()}
     t4 = _blank_some(rng, [str(v) for v in _table4(rng)], layout, blank_rate)
-    tables = _Tables(template, t2, t3, t4)
+    report = render_report(template, t2, t3, t4, layout, rng, traditional, encoding,
+                           name=f"synthetic_{seed}_{index:07d}_{layout}")
+    report.broken_rules = break_rules
+    return report
 
+
+def render_report(template: str, t2: dict[str, list[str]], t3: dict[str, list[str]], t4: list[str], layout: str,
+                  rng: random.Random, traditional: bool = False, encoding: str = "utf-8",
+                  name: str = "report") -> SyntheticReport:
+    """A report printing the given cell texts (numbers, '+5', '12.5', blanks as '', '-', '/', '—')."""
+    year = rng.randint(2021, 2025) if template == "2021" else rng.choice((2019, 2020))
+    title_name, agency, address = _agency(rng)
     truth = []
     for section, rows in (("proactive", t2), ("requests", t3)):
         for row in domain.layout(template, section):
@@ -318,13 +325,12 @@ def make_report(seed: int, index: int, layout: str | None = None, encoding: str 
     appeals = [(r.code, c.code) for r in domain.layout(template, "appeals") for c in r.columns]
     truth += [("appeals", r, c, _truth_value(v)) for (r, c), v in zip(appeals, t4)]
 
-    body = _render(tables, layout, title_name, year, address, rng)
+    body = _render(_Tables(template, t2, t3, t4), layout, title_name, year, address, rng)
     if traditional:
         body = _to_traditional(body, rng)
-    data = body.encode(encoding)
     ext = "html" if layout == "html" else "md" if layout == "markdown" else "txt"
-    name = f"synthetic_{seed}_{index:07d}_{layout}.{ext}"
-    return SyntheticReport(name, data, layout, encoding, traditional, agency, year, template, truth, break_rules)
+    return SyntheticReport(f"{name}.{ext}", body.encode(encoding), layout, encoding, traditional, agency, year,
+                           template, truth)
 
 
 def _truth_value(text: str) -> str:
