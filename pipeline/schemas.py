@@ -114,25 +114,28 @@ class Facts(pa.DataFrameModel):
 class Reports(pa.DataFrameModel):
     """One row per input file."""
 
-    report_id: str = pa.Field(description="first 16 hex digits of the file's SHA-256")
+    report_id: str = pa.Field(description="first 16 hex digits of the file's SHA-256 (the same for identical files)")
     source_file: str = pa.Field(unique=True, description="input file, relative to its INPUT")
-    sha256: str = pa.Field(str_length={"min_value": 64, "max_value": 64})
-    bytes: pl.Int64 = pa.Field(ge=0)
+    sha256: str = pa.Field(str_length={"min_value": 64, "max_value": 64}, description="SHA-256 of the file's bytes")
+    bytes: pl.Int64 = pa.Field(ge=0, description="file size")
     format: str = pa.Field(nullable=True, description="text, markdown, html, pdf, docx, doc, binary, empty ...")
-    encoding: str = pa.Field(nullable=True)
-    agency: str = pa.Field(nullable=True)
-    year: pl.Int16 = pa.Field(nullable=True)
+    encoding: str = pa.Field(nullable=True, description="text encoding detected (utf-8, gb18030, utf-16 ...)")
+    agency: str = pa.Field(nullable=True, description="reporting body, full name in simplified script")
+    year: pl.Int16 = pa.Field(nullable=True, description="the year the report is about")
     agency_source: str = pa.Field(nullable=True, isin=["text", "manifest"],
                                   description="where agency came from: the report's text or the user's manifest")
     year_source: str = pa.Field(nullable=True, isin=["text", "manifest"],
                                 description="where year came from: the report's text or the user's manifest")
-    template: str = pa.Field(nullable=True, isin=list(domain.TEMPLATES))
-    status: str = pa.Field(isin=["parsed", "partial", "rejected"])
+    template: str = pa.Field(nullable=True, isin=list(domain.TEMPLATES),
+                             description="official table layout found: 2019 or 2021 (decided from the tables)")
+    status: str = pa.Field(isin=["parsed", "partial", "rejected"],
+                           description="parsed (every cell read or flagged), partial (a table or row missing), "
+                                       "rejected (not a readable report)")
     reason: str = pa.Field(nullable=True, description="what to do about a partial or rejected report")
-    n_cells: pl.Int32 = pa.Field(ge=0)
-    n_ambiguous: pl.Int32 = pa.Field(ge=0)
-    n_violations: pl.Int32 = pa.Field(ge=0, description="failed sum rules")
-    notes: str = pa.Field(nullable=True)
+    n_cells: pl.Int32 = pa.Field(ge=0, description="table cells written to facts (derived rows not counted)")
+    n_ambiguous: pl.Int32 = pa.Field(ge=0, description="cells the text does not determine")
+    n_violations: pl.Int32 = pa.Field(ge=0, description="failed rule instances (not counting not-assessable ones)")
+    notes: str = pa.Field(nullable=True, description="how the reader handled the layout (line order, subtotals ...)")
 
     class Config:
         strict = True
@@ -143,19 +146,22 @@ class Reports(pa.DataFrameModel):
 
 
 class Violations(pa.DataFrameModel):
-    """One row per failed or not assessable rule instance."""
+    """One row per failed or not assessable rule instance (rules.csv), and findings made while reading."""
 
-    report_id: str
-    rule: str
-    severity: str = pa.Field(isin=["official", "definitional", "plausibility", "cross_year"])
-    outcome: str = pa.Field(isin=["failed", "not_assessable"])
-    section: str = pa.Field(isin=list(domain.SECTIONS))
-    row: str = pa.Field(nullable=True)
-    col: str = pa.Field(nullable=True)
-    expected: pl.Float64 = pa.Field(nullable=True)
-    actual: pl.Float64 = pa.Field(nullable=True)
-    cells: str = pa.Field(nullable=True, description="cells involved, with their source lines")
-    message: str
+    report_id: str = pa.Field(description="the report checked (for cross-year rules: the later year's report)")
+    rule: str = pa.Field(description="stable rule id, e.g. R1_balance, R2_row_total, X1_carry_over, P0_non_negative")
+    severity: str = pa.Field(isin=["official", "definitional", "plausibility", "cross_year"],
+                             description="official (printed in the template), definitional (implied by 总计), "
+                                         "plausibility (usual, not guaranteed) or cross_year")
+    outcome: str = pa.Field(isin=["failed", "not_assessable"],
+                            description="failed, or not_assessable when an operand is blank, ambiguous or missing")
+    section: str = pa.Field(isin=list(domain.SECTIONS), description="table of the rule")
+    row: str = pa.Field(nullable=True, description="row code the rule is about, when it is about one row")
+    col: str = pa.Field(nullable=True, description="column code the rule is about, when it is about one column")
+    expected: pl.Float64 = pa.Field(nullable=True, description="sum of the parts (right-hand side) when failed")
+    actual: pl.Float64 = pa.Field(nullable=True, description="the printed total side (left-hand side) when failed")
+    cells: str = pa.Field(nullable=True, description="cells involved, as row/col@line of the source")
+    message: str = pa.Field(description="what the rule says and what was found")
 
     class Config:
         strict = True
