@@ -2,24 +2,27 @@
 
 Order matters: pinyin annotations are removed first (they follow the *traditional* characters they
 annotate), then NFKC (full-width digits and brackets, ideographic spaces), then OpenCC t2s when the
-document is written in traditional script. Line structure is preserved so that provenance (line
-numbers) stays valid; :func:`raw_span` maps a span of normalized text back to the original text.
+document is written in traditional script. Newlines are never added or removed, so line numbers stay
+valid for provenance; :func:`raw_span` maps a span of normalized text back to the original text.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from array import array
+from functools import cache, lru_cache
 
 import opencc
 
 # A romanization in brackets right after a Han character: 務(wù), 公(gong)(gong), truncated 發(f at
 # the end of a line. Tone-marked vowels and ü included.
 _PINYIN = r"[a-zA-Zü\u00e0-\u00fc\u0101-\u01dc\u0144\u0148\u01f9\u1e3f]{1,8}"
-PINYIN_JUNK = re.compile(rf"(?<=[\u4e00-\u9fff])(?:\({_PINYIN}\))+|(?<=[\u4e00-\u9fff])\({_PINYIN}$")
+PINYIN_JUNK = re.compile(
+    rf"(?<=[\u4e00-\u9fff])(?:\({_PINYIN}\))+|(?<=[\u4e00-\u9fff])\({_PINYIN}$", re.MULTILINE)
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_NEEDS_NFKC = re.compile(r"[^\u0000-\u007f\u4e00-\u9fff\u3001\u3002\u201c\u201d\u2018\u2019\u300a\u300b]")
 
 
 @cache
@@ -27,8 +30,17 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@cache
+def _traditional_only() -> re.Pattern:
+    """Characters that OpenCC t2s changes: written only in traditional script (from OpenCC's own data)."""
+    block = "".join(chr(c) for c in range(0x4E00, 0xA000))
+    converted = _t2s().convert(block)
+    chars = sorted({a for a, b in zip(block, converted) if a != b}) if len(converted) == len(block) else []
+    return re.compile("[" + "".join(chars) + "]") if chars else re.compile(r"(?!x)x")
+
+
 def is_traditional(text: str, sample: int = 20000) -> bool:
-    """True when converting to simplified script changes a noticeable share of the Han characters.
+    """True when a noticeable share of the Han characters are traditional-only.
 
     Converting text that is already simplified is not harmless (t2s maps 乾 to 干 in some phrases),
     so conversion is decided once per document.
@@ -37,43 +49,49 @@ def is_traditional(text: str, sample: int = 20000) -> bool:
     han = len(_HAN.findall(chunk))
     if han == 0:
         return False
-    converted = _t2s().convert(chunk)
-    changed = sum(1 for a, b in zip(chunk, converted) if a != b)
+    changed = len(_traditional_only().findall(chunk))
     return changed >= 5 and changed / han > 0.01
 
 
 def normalize_text(raw: str, traditional: bool) -> str:
-    """Normalize one line (or cell) of text. Never raises; keeps newlines as they are."""
-    text = PINYIN_JUNK.sub("", raw)
-    text = unicodedata.normalize("NFKC", text)
-    text = _PRIVATE_USE.sub("", text)
+    """Normalize a text (a line, a cell or a whole document). Never raises; keeps every newline."""
+    text = PINYIN_JUNK.sub("", raw) if "(" in raw else raw
+    if _NEEDS_NFKC.search(text):
+        text = unicodedata.normalize("NFKC", text)
+        text = _PRIVATE_USE.sub("", text)
     if traditional:
         text = _t2s().convert(text)
     return text
 
 
-def raw_span(raw: str, traditional: bool, start: int, end: int) -> str:
-    """The part of ``raw`` that normalizes to ``normalize_text(raw)[start:end]``.
+@lru_cache(maxsize=64)
+def _offset_map(raw: str) -> array | None:
+    """For each character of the normalized text, its index in ``raw``; None when they line up.
 
-    Rebuilt character by character, so only used for short snippets of long lines.
+    (t2s keeps lengths, so only pinyin removal and NFKC move characters.)
     """
+    if not PINYIN_JUNK.search(raw) and not _NEEDS_NFKC.search(raw):
+        return None
     junk = [m.span() for m in PINYIN_JUNK.finditer(raw)]
+    out = array("l")
     j = 0
-    produced = 0
-    raw_start = raw_end = None
     for i, ch in enumerate(raw):
         while j < len(junk) and junk[j][1] <= i:
             j += 1
         if j < len(junk) and junk[j][0] <= i < junk[j][1]:
             continue
-        piece = unicodedata.normalize("NFKC", ch)
-        piece = _PRIVATE_USE.sub("", piece)
-        if raw_start is None and produced + len(piece) > start:
-            raw_start = i
-        produced += len(piece)
-        if produced >= end:
-            raw_end = i + 1
-            break
-    if raw_start is None:
+        piece = _PRIVATE_USE.sub("", unicodedata.normalize("NFKC", ch))
+        out.extend([i] * len(piece))
+    return out
+
+
+def raw_span(raw: str, traditional: bool, start: int, end: int) -> str:
+    """The part of ``raw`` that normalizes to ``normalize_text(raw)[start:end]``."""
+    if start >= end:
         return ""
-    return raw[raw_start : raw_end if raw_end is not None else len(raw)]
+    offsets = _offset_map(raw)
+    if offsets is None:
+        return raw[start:end]
+    if start >= len(offsets):
+        return ""
+    return raw[offsets[start] : offsets[min(end, len(offsets)) - 1] + 1]

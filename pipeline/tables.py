@@ -138,8 +138,8 @@ class _TableParser:
         codes of the rows changed.
         """
         codes = list(found)  # in printed order
-        if not codes:
-            return []
+        if not codes or all(r.status != "ambiguous" for code in codes for r in rows[code].alignment.readings):
+            return []  # every row read after its label: nothing for the line order to settle
         groups = self.stream.value_groups(found[codes[0]].start(), self.end)
         if len(groups) != len(codes) or any(len(g) != len(columns[c]) for g, c in zip(groups, codes)):
             return []

@@ -128,8 +128,11 @@ def read_html(text: str) -> Document:
         out.flush()
     traditional = is_traditional("".join(raw for raw, _, _, _ in out.items[:400]))
     doc = Document(format="html", traditional=traditional)
-    for raw, line, row, col in out.items:
-        norm = normalize_text(raw, traditional)
+    # items hold no newlines (whitespace is collapsed), so they are normalized in one call
+    normalized = normalize_text("\n".join(raw for raw, _, _, _ in out.items), traditional).split("\n")
+    if len(normalized) != len(out.items):
+        normalized = [normalize_text(raw, traditional) for raw, _, _, _ in out.items]
+    for (raw, line, row, col), norm in zip(out.items, normalized):
         if col is None:
             doc.lines.append(norm)
             doc.cells.append(Cell(norm, raw, line, -line, None, False, traditional))

@@ -8,7 +8,7 @@ from pipeline import domain
 from pipeline.normalize import is_traditional, normalize_text
 from pipeline.readers import Cell, Document
 
-_MARKUP = re.compile(r"^\s*#{1,6}\s*|\*\*|__")
+_MARKUP = re.compile(r"^[ \t]*#{1,6}[ \t]*|\*\*|__", re.MULTILINE)
 _MARKDOWN_RULE = re.compile(r"^[\s|:\-+=]+$")
 _PIPE_ONLY = re.compile(r"^[\s|]*$")
 
@@ -45,18 +45,22 @@ def read_text(text: str, fmt: str = "text") -> Document:
     traditional = is_traditional(text)
     doc = Document(format=fmt, traditional=traditional)
     page_number = domain.noise_patterns("page_number")
-    for number, raw in enumerate(text.splitlines(), start=1):
-        # markup becomes spaces, not nothing, so offsets into the normalized line stay valid
-        norm = _MARKUP.sub(lambda m: " " * len(m.group()), normalize_text(raw, traditional))
-        doc.lines.append(norm)
-        if not norm.strip() or page_number.match(norm):
+    raw_lines = text.splitlines()
+    # markup becomes spaces, not nothing, so offsets into the normalized line stay valid
+    normalized = _MARKUP.sub(lambda m: " " * len(m.group()), normalize_text(text, traditional)).splitlines()
+    if len(normalized) != len(raw_lines):  # a line separator changed under normalization: go line by line
+        normalized = [_MARKUP.sub(lambda m: " " * len(m.group()), normalize_text(r, traditional)) for r in raw_lines]
+    doc.lines = normalized
+    cells = doc.cells
+    for number, (raw, norm) in enumerate(zip(raw_lines, normalized), start=1):
+        if not norm or norm.isspace() or page_number.match(norm):
             continue
-        if _PIPE_ONLY.match(norm) or ("|" in norm and _MARKDOWN_RULE.match(norm)):
+        if "|" in norm and (_PIPE_ONLY.match(norm) or _MARKDOWN_RULE.match(norm)):
             continue  # a row separator made of pipes, or a markdown |---| rule
         fields = split_fields(norm)
         if fields is None:
-            doc.cells.append(Cell(norm, raw, number, number, None, False, traditional))
+            cells.append(Cell(norm, raw, number, number, None, False, traditional))
         else:
             for index, (offset, value) in enumerate(fields):
-                doc.cells.append(Cell(value, raw, number, number, index, True, traditional, offset))
+                cells.append(Cell(value, raw, number, number, index, True, traditional, offset))
     return doc
