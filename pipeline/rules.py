@@ -145,14 +145,37 @@ def check(facts: pl.DataFrame) -> pl.DataFrame:
     return evaluate(facts)[0]
 
 
-def evaluate(facts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Violations, and per rule how many instances were checked."""
-    cells = _operands(facts)
+def _cross_year_codes() -> dict[str, set[str]]:
+    """section -> the row and column codes that cross-year rules read."""
+    codes: dict[str, set[str]] = {}
+    for rule in domain.sum_rules():
+        if rule.scope == "cross_year":
+            codes.setdefault(rule.section, set()).update(t.code for t in rule.terms)
+            codes[rule.section].update(rule.keys)
+    return codes
+
+
+def cross_year_operands(facts: pl.DataFrame) -> pl.DataFrame:
+    """The few cells cross-year rules need (carried over / forward, Table 2 counts), kept small so a
+    million reports' worth fits in memory until every batch has been read."""
+    cells = _operands(facts) if "agency_key" not in facts.columns else facts
+    wanted = pl.lit(False)
+    for section, codes in _cross_year_codes().items():
+        wanted = wanted | ((pl.col("section") == section)
+                           & (pl.col("row").is_in(list(codes)) | pl.col("col").is_in(list(codes))))
+    return cells.filter(wanted).select(
+        "report_id", "agency", "agency_key", "year", "template", "section", "row", "col", "value", "status", "line")
+
+
+def evaluate(facts: pl.DataFrame, scope: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Violations, and per rule how many instances were checked. ``scope``: 'report' or 'cross_year'."""
+    cells = _operands(facts) if "agency_key" not in facts.columns else facts
     chosen = None
     frames = []
     checked = {}
     wides: dict[tuple[str, str], pl.DataFrame] = {}
-    for rule in domain.sum_rules():
+    selected = [r for r in domain.sum_rules() if scope is None or r.scope == scope]
+    for rule in selected:
         term_axis = "row" if rule.axis == "col" else "col"
         key = (rule.section, term_axis)
         if key not in wides:
@@ -163,16 +186,17 @@ def evaluate(facts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             continue
         if rule.scope == "cross_year":
             if chosen is None:
-                chosen = _one_report_per_agency_year(cells)
+                chosen = _one_report_per_agency_year(cross_year_operands(cells))
             key_axis = "col" if term_axis == "row" else "row"
             wide = _with_previous_year(wide.filter(pl.col("report_id").is_in(chosen.implode())), key_axis, rule.terms)
             if wide.is_empty():
+                checked.setdefault(rule.rule, 0)
                 continue
         found, n = _check_rule(wide, rule)
         frames.append(found)
         checked[rule.rule] = checked.get(rule.rule, 0) + n
     summary = pl.DataFrame(
-        [(r.rule, r.severity, checked.get(r.rule, 0)) for r in domain.sum_rules()],
+        [(r.rule, r.severity, checked.get(r.rule, 0)) for r in selected],
         schema={"rule": pl.String, "severity": pl.String, "checked": pl.Int64}, orient="row")
     frames = [f for f in frames if not f.is_empty()]
     if not frames:
