@@ -116,19 +116,23 @@ class Reports(pa.DataFrameModel):
 
     report_id: str = pa.Field(description="first 16 hex digits of the file's SHA-256")
     source_file: str = pa.Field(unique=True, description="input file, relative to its INPUT")
-    sha256: str = pa.Field(str_length={"min_value": 64, "max_value": 64})
-    bytes: pl.Int64 = pa.Field(ge=0)
+    sha256: str = pa.Field(str_length={"min_value": 64, "max_value": 64},
+                           description="SHA-256 of the file's bytes (hex); identical copies share it")
+    bytes: pl.Int64 = pa.Field(ge=0, description="size of the file in bytes")
     format: str = pa.Field(nullable=True, description="text, markdown, html, pdf, docx, doc, binary, empty ...")
-    encoding: str = pa.Field(nullable=True)
-    agency: str = pa.Field(nullable=True)
-    year: pl.Int16 = pa.Field(nullable=True)
-    template: str = pa.Field(nullable=True, isin=list(domain.TEMPLATES))
-    status: str = pa.Field(isin=["parsed", "partial", "rejected"])
+    encoding: str = pa.Field(nullable=True, description="text encoding the file was decoded with (utf-8, gb18030 ...)")
+    agency: str = pa.Field(nullable=True, description="reporting body, full name in simplified script; null when not found")
+    year: pl.Int16 = pa.Field(nullable=True, description="the year the report is about; null when not found")
+    template: str = pa.Field(nullable=True, isin=list(domain.TEMPLATES),
+                             description="official table layout (2019 or 2021); null when no table was read")
+    status: str = pa.Field(isin=["parsed", "partial", "rejected"],
+                           description="parsed: every cell read or flagged / partial: a table or row missing / "
+                                       "rejected: not a readable report")
     reason: str = pa.Field(nullable=True, description="what to do about a partial or rejected report")
-    n_cells: pl.Int32 = pa.Field(ge=0)
-    n_ambiguous: pl.Int32 = pa.Field(ge=0)
+    n_cells: pl.Int32 = pa.Field(ge=0, description="table cells emitted (derived rows not counted)")
+    n_ambiguous: pl.Int32 = pa.Field(ge=0, description="cells with status ambiguous")
     n_violations: pl.Int32 = pa.Field(ge=0, description="failed sum rules")
-    notes: str = pa.Field(nullable=True)
+    notes: str = pa.Field(nullable=True, description="notes printed with the tables (e.g. a 注 under Table 3)")
 
     class Config:
         strict = True
@@ -141,17 +145,20 @@ class Reports(pa.DataFrameModel):
 class Violations(pa.DataFrameModel):
     """One row per failed or not assessable rule instance."""
 
-    report_id: str
-    rule: str
-    severity: str = pa.Field(isin=["official", "definitional", "plausibility", "cross_year"])
-    outcome: str = pa.Field(isin=["failed", "not_assessable"])
-    section: str = pa.Field(isin=list(domain.SECTIONS))
-    row: str = pa.Field(nullable=True)
-    col: str = pa.Field(nullable=True)
-    expected: pl.Float64 = pa.Field(nullable=True)
-    actual: pl.Float64 = pa.Field(nullable=True)
+    report_id: str = pa.Field(description="the report the rule was checked on")
+    rule: str = pa.Field(description="rule id from rules.csv: R1_balance, R2_row_total, R3_result_total, R4_appeals_total")
+    severity: str = pa.Field(isin=["official", "definitional", "plausibility", "cross_year"],
+                             description="official (printed in the template), definitional (implied by 总计), "
+                                         "plausibility or cross_year")
+    outcome: str = pa.Field(isin=["failed", "not_assessable"],
+                            description="failed: the sum does not hold / not_assessable: an operand was not read")
+    section: str = pa.Field(isin=list(domain.SECTIONS), description="table the rule belongs to")
+    row: str = pa.Field(nullable=True, description="row checked (rules per row), or the rule's single left-hand row")
+    col: str = pa.Field(nullable=True, description="column checked (rules per column), or the single left-hand column")
+    expected: pl.Float64 = pa.Field(nullable=True, description="sum of the right-hand side; null unless failed")
+    actual: pl.Float64 = pa.Field(nullable=True, description="sum of the left-hand side; null unless failed")
     cells: str = pa.Field(nullable=True, description="cells involved, with their source lines")
-    message: str
+    message: str = pa.Field(description="the rule and the numbers, in words")
 
     class Config:
         strict = True
