@@ -119,7 +119,7 @@ else:
         ax.text(i, total, f"{total:g}\n({n} report{'s' if n > 1 else ''})", ha="center", va="bottom", fontsize=8)
     charts.year_axis(ax, years)
     charts.count_axis(ax, "Requests denied")
-    ax.margins(y=0.2)
+    ax.set_ylim(0, max(bottom) * 1.2 + 1)  # room for the labels above the bars
     ax.legend(title="Reason", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
 ax.set_title("Denied requests by reason (reasons never used are not shown)")
 charts.save(fig, "trends_denial_reasons")

@@ -9,7 +9,7 @@
 # %%
 import polars as pl
 
-from pipeline import charts, query
+from pipeline import charts, domain, query
 
 con = query.connect(charts.dataset_path())
 reports = con.sql("SELECT source_file, agency, year, status, n_cells, n_ambiguous, n_violations FROM reports "
@@ -24,12 +24,18 @@ reports
 # (ambiguous or blank), so the rule could not be checked: it is never counted as passed.
 
 # %%
-by_rule = con.sql("""
+counted = con.sql("""
     SELECT rule, count(*) FILTER (WHERE outcome = 'failed') AS failed,
            count(*) FILTER (WHERE outcome = 'not_assessable') AS not_assessable
-    FROM violations GROUP BY rule ORDER BY rule""").pl()
+    FROM violations GROUP BY rule""").pl()
+# every rule of rules.csv, also those that never failed (they are the good news)
+known_rules = pl.DataFrame({"rule": [r.rule for r in domain.sum_rules()]})
+by_rule = (pl.concat([known_rules, counted.select("rule")]).unique(maintain_order=True)
+           .join(counted, on="rule", how="left").fill_null(0).sort("rule"))
 fig, ax = charts.figure()
-if by_rule.is_empty():
+if reports.filter(pl.col("n_cells") > 0).is_empty():
+    charts.no_data(ax, "no data: no file with table cells, so no rule could be checked")
+elif by_rule.select(pl.col("failed").sum() + pl.col("not_assessable").sum()).item() == 0:
     charts.no_data(ax, "no data: every sum rule was checked and held")
 else:
     x = range(by_rule.height)
