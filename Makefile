@@ -6,7 +6,7 @@ RAW    ?= data/raw
 OUT    ?= data/dataset
 STAMP  := $(VENV)/.installed
 
-.PHONY: dataset test install clean
+.PHONY: dataset test install clean notebooks dictionary export
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,3 +24,23 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data/dataset .pytest_cache
+
+# --- analysis layer ----------------------------------------------------------------------------------
+# `make notebooks` runs every notebook on the dataset `make dataset` built (DATASET=... for another one)
+# and writes their charts to notebooks/figures/. Its extra dependencies are installed here only.
+DATASET  ?= $(OUT)
+NB_STAMP := $(VENV)/.notebooks-installed
+
+$(NB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	touch $(NB_STAMP)
+
+notebooks: $(NB_STAMP)
+	@test -f $(DATASET)/ogi.duckdb || { echo "no dataset at $(DATASET): run make dataset first"; exit 2; }
+	OGI_DATASET=$(abspath $(DATASET)) $(BIN)/python notebooks/run.py
+
+dictionary: $(STAMP)
+	$(BIN)/ogi dictionary --out docs/data_dictionary.md
+
+export: $(STAMP)
+	$(BIN)/ogi export --db $(DATASET) --out data/export

@@ -102,3 +102,84 @@ def check(
     if strict and official:
         console.print(f"[red]{official} official rule failure(s)")
         raise typer.Exit(1)
+
+
+# --- analysis layer: ask the warehouse, export for spreadsheets, write the data dictionary ---------------
+
+DatasetOption = Annotated[Path, typer.Option(
+    "--db", "--dataset", help="dataset folder (its ogi.duckdb) or a .duckdb file")]
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="one SQL statement (DuckDB dialect), e.g. \"SELECT * FROM report_summary\"")],
+    db: DatasetOption = Path("data/dataset"),
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV (header, NULL as empty field)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array of objects")] = False,
+) -> None:
+    """Run a query on the warehouse (read-only) and print the result as a table, CSV or JSON."""
+    import duckdb
+
+    from pipeline import query as query_mod
+
+    if as_csv and as_json:
+        console.print("[red]choose one of --csv and --json")
+        raise typer.Exit(2)
+    try:
+        result = query_mod.run(db, query)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    except duckdb.Error as exc:
+        console.print(f"[red]{type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+    if as_csv:
+        typer.echo(query_mod.to_csv(result), nl=False)
+    elif as_json:
+        typer.echo(query_mod.to_json(result))
+    else:
+        Console().print(query_mod.rich_table(result))
+        console.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}")
+
+
+@app.command()
+def export(
+    db: DatasetOption = Path("data/dataset"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the CSV files")] = Path("data/export"),
+    all_copies: Annotated[bool, typer.Option(
+        "--all-copies", help="every input file, not only the preferred copy per agency and year")] = False,
+) -> None:
+    """Write wide CSV tables for spreadsheets (UTF-8 with BOM: Excel shows the Chinese text)."""
+    from pipeline import export as export_mod
+    from pipeline import query as query_mod
+
+    try:
+        con = query_mod.connect(db)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    try:
+        tables = export_mod.wide_tables(con, preferred_only=not all_copies)
+    finally:
+        con.close()
+    for path in export_mod.write_csv_tables(tables, out):
+        typer.echo(f"{path}  ({tables[path.stem].height} rows)")
+
+
+@app.command()
+def dictionary(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Markdown file to write")] = Path("docs/data_dictionary.md"),
+    check: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 when the file is out of date")] = False,
+) -> None:
+    """Generate the data dictionary from the pandera models and the labels."""
+    from pipeline import dictionary as dictionary_mod
+
+    if check:
+        current = out.read_text(encoding="utf-8") if out.exists() else ""
+        if current != dictionary_mod.render():
+            console.print(f"[red]{out} is out of date: run `ogi dictionary` (make dictionary)")
+            raise typer.Exit(1)
+        typer.echo(f"{out} is up to date")
+        return
+    changed = dictionary_mod.write(out)
+    typer.echo(f"{out} {'written' if changed else 'unchanged'}")

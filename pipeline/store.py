@@ -27,8 +27,7 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
 def write_duckdb(folder: Path) -> None:
     con = duckdb.connect(str(folder / "ogi.duckdb"))
     try:
-        for statement in views.statements(folder):
-            con.execute(statement)
+        views.install(con, folder)
         con.execute("CHECKPOINT")
     finally:
         con.close()

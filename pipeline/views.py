@@ -1,73 +1,204 @@
 """SQL of the DuckDB warehouse: views over the Parquet files, a labels table, and comments.
 
-Column comments come from the pandera models (one description per column, kept in schemas.py).
+What each view and column means is written once, as pandera descriptions (``schemas.py`` for the
+Parquet tables, ``view_schemas.py`` for the views); ``install`` turns them into ``COMMENT ON``
+statements for the columns the views really have, so a column that a later build adds to ``facts``
+reaches the section views (they select ``*``) and gets its comment from ``schemas.Facts``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import domain, schemas
+import duckdb
+
+from pipeline import labels, view_schemas
+from pipeline.view_schemas import SECTION_COLUMN_NAMES, USABLE_STATUSES
+
+UNDOCUMENTED = "(undocumented: add a description in pipeline/schemas.py or pipeline/view_schemas.py)"
+
+# Where a view's passed-through columns are described, after its own schema.
+_PASSTHROUGH = {
+    "cells": "facts", "requests": "facts", "proactive": "facts", "appeals": "facts",
+    "report_copies": "reports", "report_summary": "reports", "report_summary_all": "reports",
+}
+_FACT_COLUMNS_SHOWN_FIRST = ("report_id", "source_file", "agency", "year", "template", "row")
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _descriptions(model) -> dict[str, str]:
-    out = {}
-    for name, field in model.__fields__.items():
-        info = field[1] if isinstance(field, tuple) else field
-        description = getattr(info, "description", None)
-        if description:
-            out[name] = description
-    return out
+def _in_list(values) -> str:
+    return "(" + ", ".join(_quote(v) for v in values) + ")"
 
 
-_SECTION_VIEWS = {
-    "requests": ("收到和处理政府信息公开申请情况 (Table 3): one row per cell; applicant_type is the column",
-                 "col AS applicant_type"),
-    "proactive": ("主动公开政府信息情况 (Table 2): one row per cell", "col AS measure"),
-    "appeals": ("行政复议、行政诉讼情况 (Table 4): row is review / litigation_direct / litigation_after_review",
-                "col AS outcome"),
-}
+def _parquet_views(folder: Path) -> list[str]:
+    sql = []
+    for table in view_schemas.parquet_models():
+        path = folder / f"{table}.parquet"
+        sql.append(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet({_quote(str(path))})")
+    return sql
+
+
+def _labels_table() -> list[str]:
+    codes = labels.code_labels()
+    rows = [(c.section, c.axis, "code", c.code, c.template, c.order, c.label_zh, c.label_en, c.group, c.note)
+            for c in codes]
+    for g in labels.groups():
+        member_templates = {c.template for c in codes if (c.section, c.axis, c.group) == (g.section, g.axis, g.group)}
+        template = member_templates.pop() if len(member_templates) == 1 else "both"
+        rows.append((g.section, g.axis, "group", g.group, template, g.order, g.label_zh, g.label_en, g.parent, g.note))
+
+    def literal(v):
+        return "NULL" if v is None else str(v) if isinstance(v, int) else _quote(v)
+
+    values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
+    return [
+        "CREATE OR REPLACE TABLE labels (section VARCHAR, axis VARCHAR, kind VARCHAR, code VARCHAR, "
+        "template VARCHAR, \"order\" INTEGER, label_zh VARCHAR, label_en VARCHAR, parent_group VARCHAR, note VARCHAR)",
+        f"INSERT INTO labels VALUES {values}",
+    ]
+
+
+def _report_copies() -> str:
+    # Reports without agency or year cannot be matched with others: each is its own group.
+    return """CREATE OR REPLACE VIEW report_copies AS
+WITH readable AS (
+    SELECT report_id, source_file, agency, year, status, n_ambiguous, n_violations,
+           CASE WHEN agency IS NULL OR year IS NULL THEN 'file:' || source_file
+                ELSE agency || '|' || year END AS copy_key
+    FROM reports WHERE status <> 'rejected')
+SELECT report_id, source_file, agency, year, status, n_ambiguous, n_violations,
+       count(*) OVER (PARTITION BY copy_key) AS copies,
+       row_number() OVER (PARTITION BY copy_key
+                          ORDER BY status = 'partial', n_ambiguous, n_violations, source_file) = 1 AS preferred
+FROM readable"""
+
+
+def _cells() -> str:
+    return """CREATE OR REPLACE VIEW cells AS
+SELECT * FROM facts
+QUALIFY row_number() OVER (PARTITION BY report_id, source_file, section, row, col
+                           ORDER BY status = 'derived') = 1"""
+
+
+def _section_view(section: str) -> str:
+    name = SECTION_COLUMN_NAMES[section]
+    consumed = (*_FACT_COLUMNS_SHOWN_FIRST, "section", "col", "value", "status", "unit")
+    return f"""CREATE OR REPLACE VIEW {section} AS
+SELECT f.report_id, f.source_file, f.agency, f.year, f.template, f.row, f.col AS {name},
+       f.value, f.status, f.unit, coalesce(c.preferred, false) AS preferred,
+       r."order" AS row_order, k."order" AS {name}_order,
+       r.label_zh AS row_label_zh, r.label_en AS row_label_en, r.parent_group AS row_group,
+       k.label_zh AS {name}_label_zh, k.label_en AS {name}_label_en,
+       f.* EXCLUDE ({", ".join(consumed)})
+FROM facts f
+LEFT JOIN report_copies c ON c.report_id = f.report_id AND c.source_file = f.source_file
+LEFT JOIN labels r ON r.section = f.section AND r.axis = 'row' AND r.kind = 'code' AND r.code = f.row
+LEFT JOIN labels k ON k.section = f.section AND k.axis = 'col' AND k.kind = 'code' AND k.code = f.col
+WHERE f.section = {_quote(section)}"""
+
+
+def _summary_expression(column: labels.SummaryColumn) -> str:
+    where = f"section = {_quote(column.section)} AND col = {_quote(column.col)} AND row IN {_in_list(column.rows)}"
+    # NULL unless every term was read: a sum over unread cells would be a guess.
+    return (f"CASE WHEN count(DISTINCT row) FILTER (WHERE {where} AND status IN {_in_list(USABLE_STATUSES)}) "
+            f"= {len(set(column.rows))} THEN sum(value) FILTER (WHERE {where}) END AS {column.column}")
+
+
+def _report_summary() -> list[str]:
+    columns = labels.summary_columns()
+    sums = ",\n           ".join(_summary_expression(c) for c in columns)
+    names = ", ".join(f"s.{c.column}" for c in columns)
+    return [
+        f"""CREATE OR REPLACE VIEW report_summary_all AS
+WITH sums AS (
+    SELECT report_id, source_file,
+           {sums}
+    FROM cells GROUP BY report_id, source_file),
+unassessed AS (
+    SELECT report_id, count(*) AS n FROM violations WHERE outcome = 'not_assessable' GROUP BY report_id)
+SELECT c.report_id, c.source_file, c.agency, c.year, r.template, c.status, c.copies, c.preferred,
+       {names},
+       r.n_cells, r.n_ambiguous, r.n_violations, coalesce(u.n, 0) AS n_not_assessable
+FROM report_copies c
+JOIN reports r ON r.source_file = c.source_file
+LEFT JOIN sums s ON s.report_id = c.report_id AND s.source_file = c.source_file
+LEFT JOIN unassessed u ON u.report_id = c.report_id
+ORDER BY c.year, c.agency, c.source_file""",
+        "CREATE OR REPLACE VIEW report_summary AS "
+        "SELECT * FROM report_summary_all WHERE preferred ORDER BY year, agency, source_file",
+    ]
+
+
+def _cross_year() -> str:
+    usable = _in_list(USABLE_STATUSES)
+    return f"""CREATE OR REPLACE VIEW cross_year AS
+WITH chosen AS (
+    SELECT c.report_id, c.source_file, c.agency, c.year FROM report_copies c
+    WHERE c.preferred AND c.agency IS NOT NULL AND c.year IS NOT NULL),
+edge AS (
+    SELECT ch.agency, ch.year, ch.report_id, x.row, x.col, x.value, x.status
+    FROM chosen ch JOIN cells x ON x.report_id = ch.report_id AND x.source_file = ch.source_file
+    WHERE x.section = 'requests' AND x.row IN ('carried_forward', 'carried_over'))
+SELECT a.agency, a.year, b.year AS next_year, a.col AS applicant_type,
+       a.value AS carried_forward, b.value AS next_carried_over, b.value - a.value AS difference,
+       CASE WHEN a.status NOT IN {usable} OR b.status NOT IN {usable} THEN 'not_assessable'
+            WHEN a.value = b.value THEN 'consistent' ELSE 'inconsistent' END AS outcome,
+       a.report_id, b.report_id AS next_report_id
+FROM edge a JOIN edge b
+  ON b.agency = a.agency AND b.year = a.year + 1 AND b.col = a.col
+ AND a.row = 'carried_forward' AND b.row = 'carried_over'
+LEFT JOIN labels k ON k.section = 'requests' AND k.axis = 'col' AND k.kind = 'code' AND k.code = a.col
+ORDER BY a.agency, a.year, k."order", a.col"""
 
 
 def statements(folder: Path) -> list[str]:
+    """CREATE statements of every view and table, in dependency order (comments come in ``install``)."""
     folder = folder.resolve()
-    sql = []
-    for table, model, about in (
-        ("facts", schemas.Facts, "one row per table cell of every report, with provenance"),
-        ("reports", schemas.Reports, "one row per input file, with its status and the reason"),
-        ("violations", schemas.Violations, "failed or not assessable sum rules (勾稽关系)"),
-    ):
-        path = folder / f"{table}.parquet"
-        sql.append(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet({_quote(str(path))})")
-        sql.append(f"COMMENT ON VIEW {table} IS {_quote(about)}")
-        for column, description in _descriptions(model).items():
-            sql.append(f"COMMENT ON COLUMN {table}.{column} IS {_quote(description)}")
-
-    rows = []
-    for template in domain.TEMPLATES:
-        for section in domain.SECTIONS:
-            for order, row in enumerate(domain.layout(template, section), start=1):
-                rows.append((section, "row", row.code, template, order))
-                for col_order, col in enumerate(row.columns, start=1):
-                    rows.append((section, "col", col.code, template, col_order))
-    labels = domain.code_labels()
-    values = []
-    for section, axis, code, template, order in sorted(set(rows)):
-        zh = labels.get((section, axis, code), "")
-        values.append(f"({_quote(section)}, {_quote(axis)}, {_quote(code)}, {_quote(template)}, {order}, {_quote(zh)})")
-    sql.append("CREATE OR REPLACE TABLE labels (section VARCHAR, axis VARCHAR, code VARCHAR, template VARCHAR, "
-               "\"order\" INTEGER, label_zh VARCHAR)")
-    sql.append("INSERT INTO labels VALUES " + ", ".join(values))
-    sql.append("COMMENT ON TABLE labels IS 'codes of rows and columns with their Chinese labels and printed order'")
-
-    for section, (about, col_alias) in _SECTION_VIEWS.items():
-        sql.append(
-            f"CREATE OR REPLACE VIEW {section} AS SELECT report_id, agency, year, template, row, {col_alias}, "
-            f"value, status, unit, source_file, line, raw FROM facts WHERE section = {_quote(section)}"
-        )
-        sql.append(f"COMMENT ON VIEW {section} IS {_quote(about)}")
+    sql = _parquet_views(folder) + _labels_table() + [_report_copies(), _cells()]
+    sql += [_section_view(section) for section in SECTION_COLUMN_NAMES]
+    sql += _report_summary() + [_cross_year()]
     return sql
+
+
+def descriptions() -> dict[str, tuple[str, dict[str, str]]]:
+    """name -> (what the view or table is, {column: description}) for everything in ogi.duckdb."""
+    out = {}
+    for name, model in view_schemas.parquet_models().items():
+        schema = model.to_schema()
+        out[name] = (view_schemas.PARQUET_DESCRIPTIONS[name], _column_descriptions(schema))
+    for name, schema in view_schemas.warehouse().items():
+        columns = {}
+        source = _PASSTHROUGH.get(name)
+        if source:
+            columns |= out[source][1]
+        columns |= _column_descriptions(schema)
+        out[name] = (schema.description, columns)
+    return out
+
+
+def _column_descriptions(schema) -> dict[str, str]:
+    return {name: column.description for name, column in schema.columns.items() if column.description}
+
+
+def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """COMMENT ON every view, table and column that exists in the connection's warehouse."""
+    sql = []
+    for name, (about, columns) in descriptions().items():
+        kind = "TABLE" if name == "labels" else "VIEW"
+        sql.append(f"COMMENT ON {kind} {name} IS {_quote(about)}")
+        present = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [name]).fetchall()]
+        for column in present:
+            sql.append(f"COMMENT ON COLUMN {name}.\"{column}\" IS {_quote(columns.get(column, UNDOCUMENTED))}")
+    return sql
+
+
+def install(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Create every view and table of the warehouse over the Parquet files in ``folder``, with comments."""
+    for statement in statements(folder):
+        con.execute(statement)
+    for statement in comment_statements(con):
+        con.execute(statement)

@@ -120,3 +120,25 @@ def shared() -> Path:
 
 def layout_cells(template: str) -> int:
     return sum(len(r.columns) for s in domain.SECTIONS for r in domain.layout(template, s))
+
+
+# --- analysis layer ------------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def build_dataset(inputs: Path, out: Path) -> Path:
+    """Build a dataset with the CLI (as `make dataset` does) and return its folder."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["build", str(inputs), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_dataset(tmp_path_factory) -> Path:
+    """The five sample reports of data/raw, built into a temporary folder."""
+    return build_dataset(REPO / "data" / "raw", tmp_path_factory.mktemp("sample") / "dataset")

@@ -1,0 +1,77 @@
+"""Small helpers the notebooks share: open the dataset they are pointed at, draw "no data" honestly, save
+PNGs next to the notebook, and romanize agency names for chart titles.
+
+Needs the ``notebooks`` extra (matplotlib, pypinyin); nothing else in the pipeline imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: the notebooks run under nbclient and in CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+from pypinyin import lazy_pinyin  # noqa: E402
+
+DATASET_VARIABLE = "OGI_DATASET"
+DEFAULT_DATASET = Path("../data/dataset")  # the notebooks run with notebooks/ as working folder
+FIGURES = Path("figures")
+
+# Colours by meaning, so that the same outcome has the same colour in every chart.
+OUTCOME_COLOURS = {
+    "granted": "#2b8a3e", "partially_granted": "#8ce99a", "denied": "#e03131", "unable": "#f59f00",
+    "ignored": "#868e96", "other_processing": "#4dabf7",
+}
+
+
+def dataset_path() -> Path:
+    """The dataset the notebooks read: $OGI_DATASET, else the one `make dataset` built."""
+    return Path(os.environ.get(DATASET_VARIABLE, DEFAULT_DATASET))
+
+
+def romanize(text: str | None) -> str:
+    """Pinyin of a Chinese name, syllable by syllable (a fresh machine has no CJK font for the charts)."""
+    if not text:
+        return "unknown agency"
+    return " ".join(s.capitalize() for s in lazy_pinyin(text) if s.strip())
+
+
+def no_data(ax, message: str = "no data") -> None:
+    """Mark an empty chart as such instead of drawing empty axes."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=13, color="#868e96", wrap=True,
+            transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_color("#dee2e6")
+
+
+def year_axis(ax, years: list[int], label: str = "Report year") -> None:
+    """Categorical year ticks; with few years the bars keep a sensible width instead of filling the chart."""
+    ax.set_xticks(range(len(years)), [str(y) for y in years])
+    pad = max(0.6, (3 - len(years)) / 2 + 0.4)
+    ax.set_xlim(-pad, len(years) - 1 + pad)
+    ax.set_xlabel(label)
+
+
+def count_axis(ax, label: str, axis: str = "y") -> None:
+    """An axis of counts: whole-number ticks only."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(integer=True))
+    (ax.set_ylabel if axis == "y" else ax.set_xlabel)(label)
+
+
+def save(fig, name: str) -> Path:
+    """Write ``figures/NAME.png`` beside the notebook and return its path."""
+    FIGURES.mkdir(exist_ok=True)
+    path = FIGURES / f"{name}.png"
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
+def figure(width: float = 8.0, height: float = 4.5):
+    return plt.subplots(figsize=(width, height), layout="constrained")
