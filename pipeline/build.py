@@ -1,22 +1,29 @@
 """The pipeline, end to end: files -> per-report results -> frames -> rules -> validated dataset.
 
-``process_file`` is pure per report (bytes in, one report row and its facts out), so it can run in
-any process and be cached by content hash. Only ``assemble`` sees the whole set.
+``process_file`` is pure per report (bytes in, one report row and its facts out), so it runs in any
+process and is cached by content hash. Reports are processed in batches (in parallel worker
+processes); each batch is validated and streamed to Parquet as it arrives, so memory does not grow
+with the number of reports. Only the cross-year rules see the whole set, on a small subset of cells.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import multiprocessing
 import re
 import signal
 import threading
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from pipeline import rules, schemas
+from pipeline import cache as cache_mod
+from pipeline import rules, schemas, store
 from pipeline.decode import decode
 from pipeline.discover import SourceFile, sha256_hex
 from pipeline.facts import reading_findings, table_facts
@@ -85,6 +92,12 @@ def _hash_file(path: Path) -> tuple[str, int]:
 
 def process_file(source: SourceFile, limits: Limits = Limits()) -> ReportResult:
     """One input file to one report row (and its facts). Never raises."""
+    data = _read(source, limits)
+    return data if isinstance(data, ReportResult) else process_data(source, data, limits)
+
+
+def _read(source: SourceFile, limits: Limits) -> bytes | ReportResult:
+    """The file's bytes, or a rejected report when it is too large or cannot be read."""
     try:
         size = source.path.stat().st_size
         if size > limits.max_bytes:
@@ -94,10 +107,14 @@ def process_file(source: SourceFile, limits: Limits = Limits()) -> ReportResult:
                 "(raise it with --max-mb if this really is one report)"))
             report.update(sha256=digest, report_id=digest[:16], bytes=size)
             return ReportResult(report, [])
-        data = source.path.read_bytes()
+        return source.path.read_bytes()
     except OSError as exc:
         return ReportResult(_report(source, b"", None, None, "rejected",
                                     f"cannot read the file: {exc.strerror or exc}"), [])
+
+
+def process_data(source: SourceFile, data: bytes, limits: Limits = Limits()) -> ReportResult:
+    """``process_bytes`` under the time limit, with any reader error turned into a rejected report."""
     try:
         with _time_limit(limits.seconds):
             return process_bytes(source, data)
@@ -204,46 +221,241 @@ def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> d
     }
 
 
-def assemble(results: list[ReportResult]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Frames for the whole run: facts, reports (with violation counts), violations; validated."""
-    facts = schemas.facts_frame([f for r in results for f in r.facts])
-    findings = schemas.violations_frame([v for r in results for v in r.findings])
-    violations = pl.concat([rules.check(facts), findings]).sort(
-        ["report_id", "rule", "section", "row", "col"], nulls_last=True)
-    failed = (violations.filter(pl.col("outcome") == "failed").group_by("report_id").len("n_violations"))
-    reports = schemas.reports_frame([r.report for r in results])
-    reports = (reports.drop("n_violations").join(failed, on="report_id", how="left")
-               .with_columns(pl.when(pl.col("status") == "rejected").then(0)
-                             .otherwise(pl.col("n_violations").fill_null(0)).cast(pl.Int32).alias("n_violations")))
-    reports = reports.select(schemas.REPORT_COLUMNS)
-    schemas.validate(facts, reports, violations)
-    return facts, reports, violations
+# --- batches: the unit of parallel work, caching and writing ---------------------------------------------
+
+BATCH_TARGET = 200  # reports per batch, on average
 
 
-def mark_duplicates(results: list[ReportResult]) -> list[ReportResult]:
-    """A file with the same bytes as an earlier one is rejected as its duplicate; its facts are dropped."""
-    first: dict[str, str] = {}
-    out = []
-    for result in results:
-        report = result.report
-        original = first.get(report["sha256"]) if report["bytes"] else None
-        if original is None:
-            first.setdefault(report["sha256"], report["source_file"])
-            out.append(result)
-            continue
-        report = {**report, "status": "rejected", "reason": f"duplicate of {original} (same bytes)",
-                  "n_cells": 0, "n_ambiguous": 0}
-        out.append(ReportResult(report, []))
-    return out
-
-
-def build(sources: list[SourceFile], on_progress=None, limits: Limits = Limits()):
-    results = []
+def plan_batches(sources: list[SourceFile], target: int = BATCH_TARGET) -> list[list[SourceFile]]:
+    """Split the (sorted) inputs into batches whose boundaries depend only on the files' names: a
+    batch ends after a file whose name hashes to 0 modulo ``target``. Adding or changing a file then
+    changes only the batch it falls in, so every other batch is found in the cache."""
+    batches: list[list[SourceFile]] = []
+    current: list[SourceFile] = []
     for source in sources:
-        results.append(process_file(source, limits))
-        if on_progress:
-            on_progress(source)
-    return assemble(mark_duplicates(results))
+        current.append(source)
+        boundary = int.from_bytes(hashlib.blake2b(source.source_file.encode(), digest_size=8).digest(), "big")
+        if boundary % target == 0 or len(current) >= 4 * target:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    return batches
+
+
+@dataclass
+class BatchResult:
+    reports: pl.DataFrame  # n_violations counts the within-report rules
+    facts: pl.DataFrame
+    violations: pl.DataFrame  # within-report rules and reading findings
+    cross_year: pl.DataFrame  # the operands of the cross-year rules (checked once all batches are in)
+
+
+def _report_key(source: SourceFile, sha256: str, limits: Limits) -> str:
+    return cache_mod.key("report", sha256, source.manifest_agency, source.manifest_year, limits)
+
+
+def batch_key(batch: list[SourceFile], shas: list[str], limits: Limits) -> str:
+    return cache_mod.key("batch", [(s.source_file, sha, s.manifest_agency, s.manifest_year)
+                                   for s, sha in zip(batch, shas)], limits)
+
+
+def process_file_cached(source: SourceFile, limits: Limits, cache: cache_mod.Cache) -> ReportResult:
+    """``process_file``, or the stored result for the same bytes (only the file name may differ)."""
+    data = _read(source, limits)
+    if isinstance(data, ReportResult) or cache.folder is None:
+        return data if isinstance(data, ReportResult) else process_data(source, data, limits)
+    name = _report_key(source, sha256_hex(data), limits)
+    stored = cache.get("report", name)
+    if stored is not None:
+        report, facts, findings = stored
+        return ReportResult({**report, "source_file": source.source_file},
+                            [{**f, "source_file": source.source_file} for f in facts], findings)
+    result = process_data(source, data, limits)
+    if not (result.report["reason"] or "").startswith(("reading stopped", "reader error")):
+        cache.put("report", name, (result.report, result.facts, result.findings))
+    return result
+
+
+def batch_frames(results: list[ReportResult]) -> BatchResult:
+    """Frames of one batch: facts, within-report violations, validated with the pandera models."""
+    facts = schemas.facts_frame([f for r in results for f in r.facts])
+    within = rules.evaluate(facts, scope="report")[0] if facts.height else schemas.violations_frame([])
+    findings = schemas.violations_frame([v for r in results for v in r.findings])
+    violations = pl.concat([within, findings]).sort(["report_id", "rule", "section", "row", "col"], nulls_last=True)
+    reports = schemas.reports_frame([r.report for r in results])
+    failed = violations.filter(pl.col("outcome") == "failed").group_by("report_id").len("n_failed")
+    reports = (reports.join(failed, on="report_id", how="left", maintain_order="left")
+               .with_columns(pl.col("n_failed").fill_null(0).cast(pl.Int32).alias("n_violations"))
+               .drop("n_failed"))
+    cross = rules.cross_year_operands(facts)
+    # identical files inside the batch (across batches the writer drops them, in input order)
+    result = _drop_duplicates(BatchResult(reports, facts, violations, cross), {})
+    schemas.validate_facts(result.facts)
+    schemas.validate_violations(result.violations)
+    return result
+
+
+def process_batch(batch: list[SourceFile], limits: Limits, cache_folder: Path | None) -> BatchResult:
+    """One batch, start to finish (runs in a worker process)."""
+    cache = cache_mod.Cache(cache_folder)
+    return batch_frames([process_file_cached(source, limits, cache) for source in batch])
+
+
+def _drop_duplicates(result: BatchResult, first_seen: dict[str, str]) -> BatchResult:
+    """A file with the same bytes as an earlier one is rejected as its duplicate; its rows are dropped."""
+    reasons, dropped = [], []
+    for row in result.reports.select("source_file", "sha256", "bytes").iter_rows():
+        source_file, sha, size = row
+        original = first_seen.get(sha) if size else None
+        if original is None:
+            first_seen.setdefault(sha, source_file)
+            reasons.append(None)
+        else:
+            reasons.append(f"duplicate of {original} (same bytes)")
+            dropped.append(source_file)
+    if not dropped:
+        return result
+    duplicate = pl.Series(reasons, dtype=pl.String).is_not_null()
+    reports = result.reports.with_columns(
+        pl.when(duplicate).then(pl.lit("rejected")).otherwise(pl.col("status")).alias("status"),
+        pl.when(duplicate).then(pl.Series(reasons, dtype=pl.String)).otherwise(pl.col("reason")).alias("reason"),
+        *[pl.when(duplicate).then(0).otherwise(pl.col(c)).cast(pl.Int32).alias(c)
+          for c in ("n_cells", "n_ambiguous", "n_violations")],
+    )
+    # the duplicate shares its report_id with the original: drop its rows by file name
+    facts = result.facts.filter(~pl.col("source_file").is_in(dropped))
+    kept_ids = set(reports.filter(~duplicate)["report_id"])
+    dup_ids = set(reports.filter(duplicate)["report_id"]) - kept_ids
+    violations = result.violations.filter(~pl.col("report_id").is_in(list(dup_ids)))
+    cross = result.cross_year.filter(~pl.col("report_id").is_in(list(dup_ids)))
+    return BatchResult(reports, facts, violations, cross)
+
+
+def _run_batches(batches, limits, cache_folder, jobs):
+    """Batch results in input order; workers run ahead, a bounded number of batches at a time."""
+    if jobs <= 1 or len(batches) <= 1:
+        for batch in batches:
+            yield process_batch(batch, limits, cache_folder)
+        return
+    context = multiprocessing.get_context("spawn")  # polars' thread pool does not survive fork
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending = deque()
+        queue = iter(batches)
+        for batch in itertools.islice(queue, 2 * jobs):
+            pending.append(pool.submit(process_batch, batch, limits, cache_folder))
+        while pending:
+            result = pending.popleft().result()
+            for batch in itertools.islice(queue, 1):
+                pending.append(pool.submit(process_batch, batch, limits, cache_folder))
+            yield result
+
+
+@dataclass
+class BuildSummary:
+    reports: pl.DataFrame
+    n_cells: int
+    n_ambiguous: int
+    n_failed: int
+    version: Path
+
+
+def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), jobs: int = 1,
+              cache_folder: Path | None = None, on_progress=None) -> BuildSummary:
+    """Read every source, write the dataset to ``out`` atomically, return what was written."""
+    cache = cache_mod.Cache(cache_folder)
+    stats = cache.load_stats()
+    batches = plan_batches(sources)
+    first_seen: dict[str, str] = {}
+    reports, cross, counts = [], [], {"cells": 0, "ambiguous": 0, "failed": 0}
+    with store.DatasetWriter(out) as writer:
+        todo, keys = [], {}
+        for index, batch in enumerate(batches):
+            shas = [_known_sha(stats, s) for s in batch]
+            if all(shas):
+                keys[index] = batch_key(batch, shas, limits)
+            if index not in keys or cache.get("batch", keys[index]) is None:
+                todo.append(index)
+        computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
+        for index, batch in enumerate(batches):
+            if index in todo:
+                result = next(computed)
+                key = batch_key(batch, result.reports["sha256"].to_list(), limits)
+                cache.put("batch", key, result)
+            else:
+                result = cache.get("batch", keys[index])
+            result = _drop_duplicates(result, first_seen)
+            writer.write("facts", result.facts)
+            writer.write("violations", result.violations)
+            printed = result.facts.filter(pl.col("status") != "derived")
+            counts["cells"] += printed.height
+            counts["ambiguous"] += printed.filter(pl.col("status") == "ambiguous").height
+            counts["failed"] += result.violations.filter(pl.col("outcome") == "failed").height
+            reports.append(result.reports)
+            cross.append(result.cross_year)
+            if on_progress:
+                on_progress(len(batch))
+        cross_violations = rules.evaluate(pl.concat(cross), scope="cross_year")[0] if cross else \
+            schemas.violations_frame([])
+        schemas.validate_violations(cross_violations)
+        writer.write("violations", cross_violations)
+        counts["failed"] += cross_violations.filter(pl.col("outcome") == "failed").height
+        report_frame = _final_reports(reports, cross_violations)
+        version = writer.commit(report_frame)
+    _remember_stats(cache, stats, sources, report_frame)
+    return BuildSummary(report_frame, counts["cells"], counts["ambiguous"], counts["failed"], version)
+
+
+def _final_reports(reports: list[pl.DataFrame], cross_violations: pl.DataFrame) -> pl.DataFrame:
+    frame = pl.concat(reports) if reports else schemas.reports_frame([])
+    failed = (cross_violations.filter(pl.col("outcome") == "failed").group_by("report_id").len("n_cross")
+              .filter(pl.col("report_id").is_not_null()))
+    frame = (frame.join(failed, on="report_id", how="left", maintain_order="left")
+             .with_columns((pl.col("n_violations") + pl.col("n_cross").fill_null(0)).cast(pl.Int32)
+                           .alias("n_violations"))
+             .with_columns(pl.when(pl.col("status") == "rejected").then(0).otherwise(pl.col("n_violations"))
+                           .cast(pl.Int32).alias("n_violations"))
+             .drop("n_cross").select(schemas.REPORT_COLUMNS))
+    schemas.validate_reports(frame)
+    return frame
+
+
+def _known_sha(stats: dict, source: SourceFile) -> str | None:
+    try:
+        st = source.path.stat()
+    except OSError:
+        return None
+    known = stats.get(str(source.path.resolve()))
+    if known and known[0] == st.st_size and known[1] == st.st_mtime_ns:
+        return known[2]
+    return None
+
+
+def _remember_stats(cache: cache_mod.Cache, stats: dict, sources: list[SourceFile], reports: pl.DataFrame) -> None:
+    if cache.folder is None:
+        return
+    sha_of = dict(zip(reports["source_file"], reports["sha256"]))
+    for source in sources:
+        try:
+            st = source.path.stat()
+        except OSError:
+            continue
+        sha = sha_of.get(source.source_file)
+        if sha:
+            stats[str(source.path.resolve())] = (st.st_size, st.st_mtime_ns, sha)
+    cache.save_stats(stats)
+
+
+def build_frames(sources: list[SourceFile], limits: Limits = Limits()):
+    """Everything in memory: (facts, reports, violations) for a few reports (tests, notebooks)."""
+    first_seen: dict[str, str] = {}
+    results = [_drop_duplicates(batch_frames([process_file(s, limits) for s in batch]), first_seen)
+               for batch in plan_batches(sources)]
+    facts = pl.concat([r.facts for r in results]) if results else schemas.facts_frame([])
+    cross = rules.evaluate(pl.concat([r.cross_year for r in results]), scope="cross_year")[0] if results else \
+        schemas.violations_frame([])
+    violations = pl.concat([r.violations for r in results] + [cross]) if results else cross
+    return facts, _final_reports([r.reports for r in results], cross), violations
 
 
 def input_paths(inputs: list[str]) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline import build as build_mod
-from pipeline import quality, store
+from pipeline import quality
 from pipeline.discover import discover
 from pipeline.manifest import ManifestError, apply_manifest, read_manifest
 
@@ -35,6 +36,10 @@ def build(
         help="CSV with columns file,agency,year; its values override what is read from the text")] = None,
     max_mb: Annotated[float, typer.Option(help="reject files larger than this (MB)")] = 50,
     timeout: Annotated[float, typer.Option(help="seconds of reading per file before it is rejected")] = 60,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="worker processes (0: one per core)")] = 0,
+    cache: Annotated[Path | None, typer.Option(
+        help="folder of cached per-report results (default: .<out>.cache next to the output)")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="read every file again, store nothing")] = False,
 ) -> None:
     """Read every report under INPUT and write facts, reports, violations (Parquet) and ogi.duckdb."""
     missing = [p for p in inputs if not p.exists()]
@@ -48,24 +53,21 @@ def build(
         except ManifestError as exc:
             console.print(f"[red]{exc}")
             raise typer.Exit(2) from None
+    if cache is None and not no_cache:
+        cache = out.absolute().parent / f".{out.absolute().name}.cache"
     show_bar = sys.stderr.isatty()
     with Progress(TextColumn("[bold]reading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, disable=not show_bar) as progress:
+                  console=console, disable=not show_bar) as progress:
         task = progress.add_task("", total=len(sources))
-
-        def advance(source) -> None:
-            progress.update(task, advance=1, description=source.source_file[-40:])
-
-        limits = build_mod.Limits(max_bytes=int(max_mb * 2**20), seconds=timeout)
-        facts, reports, violations = build_mod.build(sources, on_progress=advance, limits=limits)
-    store.write_dataset(out, facts, reports, violations)
+        summary = build_mod.run_build(
+            sources, out, limits=build_mod.Limits(max_bytes=int(max_mb * 2**20), seconds=timeout),
+            jobs=jobs or os.cpu_count() or 1, cache_folder=None if no_cache else cache,
+            on_progress=lambda n: progress.update(task, advance=n))
+    reports = summary.reports
     counts = {s: reports.filter(reports["status"] == s).height for s in ("parsed", "partial", "rejected")}
-    printed = facts.filter(facts["status"] != "derived")
-    ambiguous = printed.filter(printed["status"] == "ambiguous").height
-    failed = violations.filter(violations["outcome"] == "failed").height
     typer.echo(
         f"{len(sources)} files: {counts['parsed']} parsed, {counts['partial']} partial, {counts['rejected']} rejected; "
-        f"{printed.height} cells ({ambiguous} ambiguous); {failed} sum-rule violations -> {out}"
+        f"{summary.n_cells} cells ({summary.n_ambiguous} ambiguous); {summary.n_failed} sum-rule violations -> {out}"
     )
     if strict and (counts["partial"] or counts["rejected"]):
         raise typer.Exit(1)

@@ -64,13 +64,19 @@ def normalize_text(raw: str, traditional: bool) -> str:
     return text
 
 
+def _same_length_nfkc(raw: str) -> bool:
+    """NFKC that maps every character to one (full-width to ASCII) leaves offsets in place."""
+    normalized = _PRIVATE_USE.sub("", unicodedata.normalize("NFKC", raw))
+    return len(normalized) == len(raw) and not _PRIVATE_USE.search(raw)
+
+
 @lru_cache(maxsize=64)
 def _offset_map(raw: str) -> array | None:
     """For each character of the normalized text, its index in ``raw``; None when they line up.
 
     (t2s keeps lengths, so only pinyin removal and NFKC move characters.)
     """
-    if not PINYIN_JUNK.search(raw) and not _NEEDS_NFKC.search(raw):
+    if not PINYIN_JUNK.search(raw) and (not _NEEDS_NFKC.search(raw) or _same_length_nfkc(raw)):
         return None
     junk = [m.span() for m in PINYIN_JUNK.finditer(raw)]
     out = array("l")

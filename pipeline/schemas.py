@@ -169,6 +169,18 @@ class Violations(pa.DataFrameModel):
 
 def validate(facts: pl.DataFrame, reports: pl.DataFrame, violations: pl.DataFrame) -> None:
     """Raise pandera's SchemaErrors (listing every failure) when the builder produced bad output."""
+    validate_facts(facts)
+    validate_reports(reports)
+    validate_violations(violations)
+
+
+def validate_facts(facts: pl.DataFrame) -> None:
     Facts.validate(facts, lazy=True)
+
+
+def validate_reports(reports: pl.DataFrame) -> None:
     Reports.validate(reports, lazy=True)
+
+
+def validate_violations(violations: pl.DataFrame) -> None:
     Violations.validate(violations, lazy=True)

@@ -3,6 +3,10 @@
 A build writes into a fresh version folder next to the output (``.<name>.builds/<id>/``) and then
 points ``DIR`` at it by atomically replacing a symbolic link. A build killed at any moment leaves the
 previous dataset complete and readable; a reader never sees a mix of two builds.
+
+Facts and violations are streamed: each batch of reports becomes one Parquet row group, so memory
+does not grow with the number of reports. The output is a deterministic function of the batches, so
+the same input gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -14,12 +18,22 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from pipeline import views
+from pipeline import schemas, views
+
+_PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 
 
-def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    frame.write_parquet(path, compression="zstd", statistics=True)
+def _arrow_schema(polars_schema: dict) -> pa.Schema:
+    schema = pl.DataFrame(schema=polars_schema).to_arrow().schema
+    # plain UTF-8 strings: readable by every engine (string views are not)
+    return pa.schema([pa.field(f.name, pa.string() if pa.types.is_string_view(f.type) or pa.types.is_large_string(
+        f.type) else f.type) for f in schema])
+
+
+def _fsync(path: Path) -> None:
     with open(path, "rb") as f:
         os.fsync(f.fileno())
 
@@ -33,25 +47,58 @@ def write_duckdb(folder: Path) -> None:
         con.close()
 
 
+class DatasetWriter:
+    """Streams one dataset version; ``commit`` swaps it in, ``abort`` (or an error) throws it away."""
+
+    def __init__(self, out: Path):
+        self.out = Path(os.path.abspath(out))
+        if self.out.exists() and not self.out.is_dir():
+            raise FileExistsError(f"{self.out} exists and is not a dataset folder")
+        builds = self.out.parent / f".{self.out.name}.builds"
+        builds.mkdir(parents=True, exist_ok=True)
+        self.version = builds / f"build-{uuid.uuid4().hex[:12]}"
+        self.version.mkdir()
+        self._schemas = {"facts": _arrow_schema(schemas.FACT_SCHEMA),
+                         "violations": _arrow_schema(schemas.VIOLATION_SCHEMA)}
+        self._writers = {name: pq.ParquetWriter(self.version / f"{name}.parquet", schema, **_PARQUET_OPTIONS)
+                         for name, schema in self._schemas.items()}
+
+    def write(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.height:
+            self._writers[name].write_table(frame.to_arrow().cast(self._schemas[name]))
+
+    def commit(self, reports: pl.DataFrame) -> Path:
+        for name, writer in self._writers.items():
+            writer.close()
+            _fsync(self.version / f"{name}.parquet")
+        reports.write_parquet(self.version / "reports.parquet", compression="zstd", statistics=True)
+        _fsync(self.version / "reports.parquet")
+        write_duckdb(self.version)
+        _swap_in(self.out, self.version)
+        return self.version
+
+    def abort(self) -> None:
+        for writer in self._writers.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - the folder goes anyway
+                pass
+        shutil.rmtree(self.version, ignore_errors=True)
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+
+
 def write_dataset(out: Path, facts: pl.DataFrame, reports: pl.DataFrame, violations: pl.DataFrame) -> Path:
-    """Write the three tables and ogi.duckdb, then swap them in as ``out``. Returns the version folder."""
-    out = Path(os.path.abspath(out))
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a dataset folder")
-    builds = out.parent / f".{out.name}.builds"
-    builds.mkdir(parents=True, exist_ok=True)
-    version = builds / f"build-{uuid.uuid4().hex[:12]}"
-    version.mkdir()
-    try:
-        _write_parquet(facts, version / "facts.parquet")
-        _write_parquet(reports, version / "reports.parquet")
-        _write_parquet(violations, version / "violations.parquet")
-        write_duckdb(version)
-    except BaseException:
-        shutil.rmtree(version, ignore_errors=True)
-        raise
-    _swap_in(out, version)
-    return version
+    """Write whole frames as one dataset version (small builds and tests)."""
+    with DatasetWriter(out) as writer:
+        writer.write("facts", facts)
+        writer.write("violations", violations)
+        return writer.commit(reports)
 
 
 def _swap_in(out: Path, version: Path) -> None:

@@ -21,6 +21,7 @@ _NUMBER = re.compile(r"[+\-]?\d+(?:,\d{3})*(?:\.\d+)?(?:万元|元|件|项|个|�
 _PLACEHOLDER = re.compile(r"[-—–―─/／\\]+|无|空")
 _SIGN_SPLIT = re.compile(r"(?<=\d)(?=[+\-]\d)")
 _UNIT = re.compile(r"(万元|元|件|项|个|条|%)$")
+_NON_SPACE = re.compile(r"\S+")
 _NUMBERING_AFTER = re.compile(r"[.、][^\d]")
 
 
@@ -63,7 +64,7 @@ class Stream:
         self._compact_starts = array("q")
         self._spaced_starts = array("q")
         length = 0
-        for m in re.finditer(r"\S+", self.spaced):
+        for m in _NON_SPACE.finditer(self.spaced):
             self._compact_starts.append(length)
             self._spaced_starts.append(m.start())
             compact_parts.append(m.group())
@@ -119,9 +120,14 @@ class Stream:
                     tokens.append(Token("empty", "", cell, 0, 0, False))
                 glued_next = False
                 continue
-            for m in re.finditer(r"\S+", cell.text[a:b]):
-                piece_start = a + m.start()
-                for sub in _SIGN_SPLIT.split(m.group()):
+            for m in _NON_SPACE.finditer(cell.text, a, b):
+                piece = m.group()
+                if piece.isascii() and piece.isdigit():  # the common case: one plain number
+                    tokens.append(Token("num", piece, cell, m.start(), m.end(), glued_next))
+                    glued_next = False
+                    continue
+                piece_start = m.start()
+                for sub in _SIGN_SPLIT.split(piece) if ("+" in piece or "-" in piece) else (piece,):
                     stopped = self._classify(sub, cell, piece_start, glued_next, tokens)
                     if stopped:
                         return tokens, True
@@ -146,9 +152,9 @@ class Stream:
             cell = self.cells[ci]
             a, b = max(0, s0 - cstart), min(len(cell.text), s1 - cstart)
             current: list[Token] = []
-            for m in re.finditer(r"\S+", cell.text[a:b]):
+            for m in _NON_SPACE.finditer(cell.text, a, b):
                 piece: list[Token] = []
-                if self._classify(m.group(), cell, a + m.start(), False, piece):
+                if self._classify(m.group(), cell, m.start(), False, piece):
                     if current:
                         groups.append(current)
                     current = []
@@ -187,6 +193,8 @@ class Stream:
 
 def parse_number(text: str) -> tuple[float, str | None]:
     """Value and written unit of a number token ('297.17万元' -> (297.17, '万元'))."""
+    if text.isascii() and text.isdigit():
+        return float(text), None
     unit = None
     m = _UNIT.search(text)
     if m:

@@ -208,8 +208,26 @@ def _table3_first_row(stream: Stream, start: int) -> re.Match | None:
     return fallback
 
 
+# Words printed inside the tables (captions, headers, the first row) and hardly ever in the prose
+# before them. Used only to skip the prose before the tables cheaply; the tables themselves are found
+# by their labels below.
+_TABLE_MARKERS = ("二十条", "信息内容", "申请人情况", "本年新收")
+_HEADING_MARKER, _HEADING_MAX = "主动公开政府信息情况", 30  # as a heading line, not inside the preface
+_WINDOW_MARGIN = 3
+
+
+def _starts_tables(text: str) -> bool:
+    return any(m in text for m in _TABLE_MARKERS) or (_HEADING_MARKER in text and len(text) <= _HEADING_MAX)
+
+
+def table_window(cells: list) -> list:
+    """The cells from a little before the first table word to the end."""
+    start = next((i for i, c in enumerate(cells) if _starts_tables(c.text)), None)
+    return cells if start is None else cells[max(0, start - _WINDOW_MARGIN):]
+
+
 def read_tables(doc: Document) -> Tables:
-    stream = Stream(doc.cells)
+    stream = Stream(table_window(doc.cells))
     n = len(stream.compact)
 
     t2_anchor = _first(stream, "proactive", "anchor", "start") or _first(stream, "proactive", "anchor", "heading")
