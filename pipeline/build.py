@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import multiprocessing
+import os
 import re
 import signal
 import threading
@@ -223,7 +224,7 @@ def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> d
 
 # --- batches: the unit of parallel work, caching and writing ---------------------------------------------
 
-BATCH_TARGET = 200  # reports per batch, on average
+BATCH_TARGET = 400  # reports per batch, on average
 
 
 def plan_batches(sources: list[SourceFile], target: int = BATCH_TARGET) -> list[list[SourceFile]]:
@@ -339,7 +340,17 @@ def _run_batches(batches, limits, cache_folder, jobs):
             yield process_batch(batch, limits, cache_folder)
         return
     context = multiprocessing.get_context("spawn")  # polars' thread pool does not survive fork
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    # one polars thread per worker: the workers already fill the cores, more threads only contend
+    previous = os.environ.get("POLARS_MAX_THREADS")
+    os.environ["POLARS_MAX_THREADS"] = "1"
+    try:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    finally:
+        if previous is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+        else:
+            os.environ["POLARS_MAX_THREADS"] = previous
+    with pool:
         pending = deque()
         queue = iter(batches)
         for batch in itertools.islice(queue, 2 * jobs):

@@ -34,7 +34,10 @@ SIGNED_COLUMNS = ("change",)  # 本年增/减 may be negative; every other value
 
 
 def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    # column lists build much faster than row dicts
+    return pl.DataFrame({name: [row[name] for row in rows] for name in schema}, schema=schema)
 
 
 def facts_frame(rows: list[dict]) -> pl.DataFrame:

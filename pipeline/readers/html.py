@@ -28,10 +28,12 @@ _MAX_SPAN = 200
 def _cell_text(el) -> str:
     # Spans that split one number ('<span>1</span><span>2</span>') join without a gap; whitespace
     # between them is a real gap (a browser shows it), so two numbers are never merged into one.
-    return _WS.sub(" ", "".join(el.itertext())).strip()
+    return _WS.sub(" ", el.text_content()).strip()
 
 
 def _span(value: str | None) -> int:
+    if value is None or value == "1":
+        return 1
     try:
         return max(1, min(_MAX_SPAN, int(str(value).strip() or 1)))
     except ValueError:
@@ -95,14 +97,15 @@ def _read_table(table, out: _Collector, depth: int) -> None:
         row_id = out.next_row
         out.next_row += 1
         c = 0
-        for td in tr.xpath("./td|./th"):
+        for td in (child for child in tr if child.tag in ("td", "th")):
             while (r, c) in occupied:
                 c += 1
             colspan, rowspan = _span(td.get("colspan")), _span(td.get("rowspan"))
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    occupied.add((r + dr, c + dc))
-            if td.xpath(".//table"):
+            if rowspan == 1 and colspan == 1:
+                occupied.add((r, c))
+            else:
+                occupied.update((r + dr, c + dc) for dr in range(rowspan) for dc in range(colspan))
+            if next(td.iter("table"), None) is not None:
                 out.flush()
                 _walk(td, out, depth + 1)
                 out.flush()
