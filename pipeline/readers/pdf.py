@@ -2,7 +2,7 @@
 
 A text dump of a PDF loses the table (numbers land before their labels, a vertical stub is spread
 one character per line). Here every page gives its glyphs (with their boxes) and its ruling lines
-(stroked segments and thin filled rectangles) through PDFium. Lines that touch each other form a
+(stroked segments and thin filled rectangles) through pdfminer.six. Lines that touch each other form a
 table; the distinct x and y positions of its lines form the elementary grid, and two neighbouring
 elementary cells with no line drawn between them are one merged cell (a colspan or rowspan). Each
 glyph goes to the cell that holds its centre. A table that runs off the bottom of a page and
@@ -18,24 +18,31 @@ Provenance: ``Cell.line`` is the 1-based page number; ``Cell.raw`` is the cell's
 `` @p<page>:<x0>,<top>,<x1>,<bottom>``, its box in points from the top-left corner of the page as
 displayed (rotation applied).
 
-Limits: a page limit and a time budget per file (checked between pages and inside the per-page
-loops); a single PDFium call is not interruptible, but PDFium is the parser Chrome uses on hostile
-files. Scanned pages (no text layer), encrypted and corrupt files raise :class:`Unreadable` with a
-reason a person can act on.
+Limits: a page limit and a time budget per file (an alarm interrupts the parse where signals are
+available, and the budget is checked between pages everywhere); what was not read is said in
+``Document.problems``. Scanned PDFs (no text layer), encrypted and corrupt files raise
+:class:`Unreadable` with a reason a person can act on; a damaged page is skipped with a note.
 """
 
 from __future__ import annotations
 
 import bisect
-import ctypes
+import io
 import re
+import signal
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LTChar, LTCurve, LTFigure, LTImage, LTPage, LTRect
+from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
 
 from pipeline import domain
 from pipeline.normalize import is_traditional, normalize_text
@@ -52,12 +59,10 @@ EDGE_COVERAGE = 0.6  # share of a cell edge a line must cover to separate two ce
 CONTINUATION_EDGE = 4.0  # outer edges of two table parts on consecutive pages within this are one table
 SPACE_GAP = 0.25  # gap between glyphs (in line heights) that is a space
 FIELD_GAP = 1.0  # gap (in line heights) that separates two fields of a line without ruling lines
-VISIBLE_MAX = 235  # a colour whose r, g and b are all above this is white paper, not ink
-MAX_SEGMENTS_PER_PAGE = 200_000  # beyond this the page is a drawing: its paths are not read
+WHITE = 0.92  # a grey or RGB colour with every component above this is paper, not ink
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _NUMERIC_ONLY = re.compile(r"[\d\s.,+\-]+")
-_SEGMENT_LINE, _SEGMENT_BEZIER, _SEGMENT_MOVE = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,197 +342,129 @@ def cell_text(glyphs: list[Glyph]) -> str:
     return text
 
 
-# --- PDFium extraction -----------------------------------------------------------------------------
-
-
-class _Deadline:
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def passed(self) -> bool:
-        return time.monotonic() > self.end
+# --- extraction (pdfminer.six) ---------------------------------------------------------------------
 
 
 class _BudgetExceeded(Exception):
     pass
 
 
-def _matrix(obj) -> tuple[float, ...]:
-    m = pdfium_c.FS_MATRIX()
-    if not pdfium_c.FPDFPageObj_GetMatrix(obj, m):
-        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    return (m.a, m.b, m.c, m.d, m.e, m.f)
+@contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the parse after ``seconds`` (SIGALRM; pdfminer is pure Python, so it is interruptible).
+
+    Only in the main thread of a process that has SIGALRM; elsewhere the checks between pages remain.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _BudgetExceeded
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
-def _compose(inner: tuple[float, ...], outer: tuple[float, ...]) -> tuple[float, ...]:
-    """The matrix that applies ``inner`` and then ``outer`` (PDF row-vector convention)."""
-    a1, b1, c1, d1, e1, f1 = inner
-    a2, b2, c2, d2, e2, f2 = outer
-    return (a1 * a2 + b1 * c2, a1 * b2 + b1 * d2, c1 * a2 + d1 * c2, c1 * b2 + d1 * d2,
-            e1 * a2 + f1 * c2 + e2, e1 * b2 + f1 * d2 + f2)
+def _visible(color) -> bool:
+    """False for white (or unset alpha-free paper colour) fills and strokes, which draw nothing."""
+    if isinstance(color, (int, float)):
+        color = (color,)
+    if not isinstance(color, (tuple, list)) or not all(isinstance(v, (int, float)) for v in color):
+        return True  # a pattern or an unknown colour space: assume ink
+    if len(color) in (1, 3):
+        return not all(v >= WHITE for v in color)
+    if len(color) == 4:  # CMYK: white is no ink at all
+        return not all(v <= 1 - WHITE for v in color)
+    return True
 
 
-def _visible(getter, obj) -> bool:
-    r, g, b, a = (ctypes.c_uint() for _ in range(4))
-    if not getter(obj, r, g, b, a):
-        return True
-    if a.value == 0:
-        return False
-    return not (r.value > VISIBLE_MAX and g.value > VISIBLE_MAX and b.value > VISIBLE_MAX)
+def _straight_pieces(item: LTCurve) -> list[tuple[tuple[float, float], tuple[float, float], bool]]:
+    """(start, end, straight) for each piece of one subpath, closing it when it is closed."""
+    path = item.original_path or [("m", item.pts[0]), *(("l", p) for p in item.pts[1:])]
+    pieces = []
+    start = current = None
+    for op, *points in path:
+        if op == "m":
+            start = current = points[-1]
+        elif op == "h":
+            if current is not None and start is not None and current != start:
+                pieces.append((current, start, True))
+            current = start
+        elif points and current is not None:
+            pieces.append((current, points[-1], op == "l"))
+            current = points[-1]
+    if isinstance(item, LTRect) and pieces and pieces[-1][1] != pieces[0][0]:
+        pieces.append((pieces[-1][1], pieces[0][0], True))
+    return pieces
 
 
-class _PageGeometry:
-    """Page space (PDF units, origin bottom-left, unrotated) to display space (top-left, rotated)."""
-
-    def __init__(self, page):
-        left, bottom, right, top = page.get_cropbox()
-        self.left, self.bottom, self.width, self.height = left, bottom, right - left, top - bottom
-        self.rotation = page.get_rotation() % 360
-
-    def point(self, x: float, y: float) -> tuple[float, float]:
-        u, v = x - self.left, self.height - (y - self.bottom)  # unrotated display coordinates
-        if self.rotation == 90:
-            return self.height - v, u
-        if self.rotation == 180:
-            return self.width - u, self.height - v
-        if self.rotation == 270:
-            return v, self.width - u
-        return u, v
-
-    def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
-        xa, ya = self.point(left, bottom)
-        xb, yb = self.point(right, top)
-        return min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)
+def path_rules(item: LTCurve, page_height: float) -> list[Rule]:
+    """Ruling lines drawn by one subpath: its visible axis-aligned strokes, or the whole shape when
+    it is a visible filled rectangle thin enough to be a line. Coordinates from the top of the page."""
+    stroked = bool(item.stroke) and _visible(item.stroking_color)
+    filled = bool(item.fill) and _visible(item.non_stroking_color)
+    if not (stroked or filled):
+        return []
+    flip = lambda p: (p[0], page_height - p[1])  # noqa: E731
+    pieces = [(flip(a), flip(b), straight) for a, b, straight in _straight_pieces(item)]
+    rules = []
+    if stroked:
+        for (xa, ya), (xb, yb), straight in pieces:
+            if not straight:
+                continue
+            if abs(ya - yb) < 0.5:
+                rules.append(Rule(True, (ya + yb) / 2, min(xa, xb), max(xa, xb)))
+            elif abs(xa - xb) < 0.5:
+                rules.append(Rule(False, (xa + xb) / 2, min(ya, yb), max(ya, yb)))
+    if filled and pieces and all(straight for _, _, straight in pieces):
+        xs = [p[0] for piece in pieces for p in piece[:2]]
+        ys = [p[1] for piece in pieces for p in piece[:2]]
+        width, height = max(xs) - min(xs), max(ys) - min(ys)
+        axis_aligned = all(abs(a[0] - b[0]) < 0.5 or abs(a[1] - b[1]) < 0.5 for a, b, _ in pieces)
+        if axis_aligned and height <= THIN_FILL < width:
+            rules.append(Rule(True, (max(ys) + min(ys)) / 2, min(xs), max(xs)))
+        elif axis_aligned and width <= THIN_FILL < height:
+            rules.append(Rule(False, (max(xs) + min(xs)) / 2, min(ys), max(ys)))
+    return rules
 
 
 @dataclass
 class PageContent:
     glyphs: list[Glyph]
     rules: list[Rule]
-    unmapped: int  # glyphs whose font has no Unicode mapping
+    unmapped: int  # characters whose font gives no Unicode text ("(cid:12)")
     images: int
 
 
-def _page_glyphs(page, geometry: _PageGeometry, deadline: _Deadline) -> tuple[list[Glyph], int]:
-    """The page's characters with their boxes.
+def page_content(layout: LTPage) -> PageContent:
+    """Glyphs (boxes from the top-left corner, rotation applied) and ruling lines of one page."""
+    height = layout.height
+    content = PageContent([], [], 0, 0)
 
-    The loose box (the font's advance width and height) is what spacing is measured on: tight ink
-    boxes would put a gap inside ``11``. Some fonts report absurd loose boxes (200 points for a
-    character in vertical text); those characters keep their tight box.
-    """
-    textpage = page.get_textpage()
-    try:
-        found, unmapped = [], 0
-        for i in range(textpage.count_chars()):
-            if i % 2000 == 0 and deadline.passed():
-                raise _BudgetExceeded
-            if pdfium_c.FPDFText_IsGenerated(textpage, i):
-                continue  # spaces and line breaks PDFium inserts; their boxes are not on the page
-            code = pdfium_c.FPDFText_GetUnicode(textpage, i)
-            if code == 0 or code > 0x10FFFF or chr(code).isspace():
-                continue
-            if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i):
-                unmapped += 1
-            found.append((chr(code), geometry.box(*textpage.get_charbox(i, loose=True)),
-                          geometry.box(*textpage.get_charbox(i))))
-    finally:
-        textpage.close()
-    if not found:
-        return [], unmapped
-    usual = statistics.median(loose[3] - loose[1] for _, loose, _ in found)
-    glyphs = []
-    for text, loose, tight in found:
-        cx, cy = (tight[0] + tight[2]) / 2, (tight[1] + tight[3]) / 2
-        plausible = (loose[3] - loose[1] <= 3 * usual and loose[2] - loose[0] <= 3 * usual
-                     and loose[0] <= cx <= loose[2] and loose[1] <= cy <= loose[3])
-        box = loose if plausible or tight[2] - tight[0] <= 0 else tight
-        glyphs.append(Glyph(text, *box))
-    return glyphs, unmapped
+    def walk(container) -> None:
+        for item in container:
+            if isinstance(item, LTChar):
+                text = item.get_text()
+                if text.startswith("(cid:"):
+                    content.unmapped += 1
+                elif text.strip():
+                    content.glyphs.append(Glyph(text, item.x0, height - item.y1, item.x1, height - item.y0))
+            elif isinstance(item, LTCurve):
+                content.rules.extend(path_rules(item, height))
+            elif isinstance(item, LTImage):
+                content.images += 1
+            elif isinstance(item, LTFigure):
+                walk(item)
 
-
-def _path_rules(obj, matrix, geometry: _PageGeometry, out: list[Rule]) -> int:
-    """Ruling lines drawn by one path object: its axis-aligned stroked segments, and its filled
-    rectangles thin enough to be lines. Returns the number of segments read."""
-    fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
-    if not pdfium_c.FPDFPath_GetDrawMode(obj, fill_mode, stroke):
-        return 0
-    stroked = bool(stroke.value) and _visible(pdfium_c.FPDFPageObj_GetStrokeColor, obj)
-    filled = fill_mode.value != 0 and _visible(pdfium_c.FPDFPageObj_GetFillColor, obj)
-    n = pdfium_c.FPDFPath_CountSegments(obj)
-    if not (stroked or filled) or n <= 0:
-        return max(n, 0)
-    a, b, c, d, e, f = matrix
-    x, y = ctypes.c_float(), ctypes.c_float()
-    subpaths: list[list[tuple[float, float]]] = []
-    straight: list[list[bool]] = []  # per subpath: is each piece a straight line
-    for k in range(n):
-        seg = pdfium_c.FPDFPath_GetPathSegment(obj, k)
-        if not seg or not pdfium_c.FPDFPathSegment_GetPoint(seg, x, y):
-            continue
-        point = geometry.point(a * x.value + c * y.value + e, b * x.value + d * y.value + f)
-        kind = pdfium_c.FPDFPathSegment_GetType(seg)
-        if kind == _SEGMENT_MOVE or not subpaths:
-            subpaths.append([point])
-            straight.append([])
-        else:
-            subpaths[-1].append(point)
-            straight[-1].append(kind == _SEGMENT_LINE)
-        if pdfium_c.FPDFPathSegment_GetClose(seg) and subpaths[-1][0] != point:
-            subpaths[-1].append(subpaths[-1][0])
-            straight[-1].append(True)
-    for points, lines in zip(subpaths, straight):
-        if stroked:
-            for (xa, ya), (xb, yb), is_line in zip(points, points[1:], lines):
-                if not is_line:
-                    continue
-                if abs(ya - yb) < 0.5:
-                    out.append(Rule(True, (ya + yb) / 2, min(xa, xb), max(xa, xb)))
-                elif abs(xa - xb) < 0.5:
-                    out.append(Rule(False, (xa + xb) / 2, min(ya, yb), max(ya, yb)))
-        if filled and len(points) >= 4 and all(lines):
-            xs_, ys_ = [p[0] for p in points], [p[1] for p in points]
-            width, height = max(xs_) - min(xs_), max(ys_) - min(ys_)
-            axis_aligned = all(abs(p[0] - q[0]) < 0.5 or abs(p[1] - q[1]) < 0.5 for p, q in zip(points, points[1:]))
-            if axis_aligned and height <= THIN_FILL < width:
-                out.append(Rule(True, (max(ys_) + min(ys_)) / 2, min(xs_), max(xs_)))
-            elif axis_aligned and width <= THIN_FILL < height:
-                out.append(Rule(False, (max(xs_) + min(xs_)) / 2, min(ys_), max(ys_)))
-    return n
-
-
-def _page_rules(page, geometry: _PageGeometry, deadline: _Deadline) -> tuple[list[Rule], int]:
-    rules: list[Rule] = []
-    images = 0
-    budget = [MAX_SEGMENTS_PER_PAGE]
-
-    def walk(container, is_form: bool, ctm: tuple[float, ...], depth: int) -> None:
-        nonlocal images
-        count = (pdfium_c.FPDFFormObj_CountObjects if is_form else pdfium_c.FPDFPage_CountObjects)(container)
-        get = pdfium_c.FPDFFormObj_GetObject if is_form else pdfium_c.FPDFPage_GetObject
-        for i in range(max(count, 0)):
-            if i % 500 == 0 and deadline.passed():
-                raise _BudgetExceeded
-            obj = get(container, i)
-            if not obj:
-                continue
-            kind = pdfium_c.FPDFPageObj_GetType(obj)
-            if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-                images += 1
-            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 12:
-                walk(obj, True, _compose(_matrix(obj), ctm), depth + 1)
-            elif kind == pdfium_c.FPDF_PAGEOBJ_PATH and budget[0] > 0:
-                budget[0] -= _path_rules(obj, _compose(_matrix(obj), ctm), geometry, rules)
-
-    walk(page, False, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), 0)
-    return rules, images
-
-
-def read_page(page, deadline: _Deadline) -> PageContent:
-    geometry = _PageGeometry(page)
-    glyphs, unmapped = _page_glyphs(page, geometry, deadline)
-    rules, images = _page_rules(page, geometry, deadline)
-    return PageContent(glyphs, rules, unmapped, images)
+    walk(layout)
+    return content
 
 
 # --- pages to a document ---------------------------------------------------------------------------
@@ -658,66 +595,76 @@ def blocks_to_document(pages: list[list[_Block]]) -> Document:
     return doc
 
 
-_PASSWORD_ERRORS = {pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY}
-
-
-def open_pdf(data: bytes) -> pdfium.PdfDocument:
+def open_pdf(data: bytes) -> tuple[PDFDocument, list[PDFPage]]:
+    """The parsed document and its pages, or :class:`Unreadable` saying why it cannot be opened."""
     try:
-        return pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        code = getattr(exc, "err_code", None)
-        if code in _PASSWORD_ERRORS:
-            raise Unreadable("encrypted PDF: it needs a password to open; give an unprotected copy "
-                             "(or its text or HTML version)") from exc
-        raise Unreadable(f"corrupt or unsupported PDF: PDFium cannot open it ({exc}); "
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        pages = list(PDFPage.create_pages(document))
+    except PDFPasswordIncorrect as exc:
+        raise Unreadable("encrypted PDF: it needs a password to open; give an unprotected copy "
+                         "(or the text or HTML version of the report)") from exc
+    except PDFEncryptionError as exc:
+        raise Unreadable(f"encrypted PDF with an unsupported protection ({exc}); give an unprotected copy "
+                         "(or the text or HTML version of the report)") from exc
+    except RecursionError as exc:
+        raise Unreadable("corrupt PDF: its object tree loops; give the text or HTML version") from exc
+    except Exception as exc:  # pdfminer raises many kinds on damaged files
+        raise Unreadable(f"corrupt or unsupported PDF: it cannot be parsed ({type(exc).__name__}: {exc}); "
                          "check that the download is complete, or give the text or HTML version") from exc
+    return document, pages
 
 
 def read_pdf(data: bytes, page_limit: int = PAGE_LIMIT, time_budget: float = TIME_BUDGET_S) -> Document:
     """The document of one PDF, or :class:`Unreadable` with the reason it cannot be read."""
-    deadline = _Deadline(time_budget)
-    pdf = open_pdf(data)
-    try:
-        n_pages = len(pdf)
-        if n_pages == 0:
-            raise Unreadable("PDF without pages: nothing to read")
-        contents: list[PageContent] = []
-        limit_note = None
-        for index in range(min(n_pages, page_limit)):
+    start = time.monotonic()
+    with _time_limit(time_budget):
+        try:
+            _, pages = open_pdf(data)
+        except _BudgetExceeded:
+            raise Unreadable(f"PDF time limit ({time_budget:g} s) reached while opening the file; "
+                             "give the text or HTML version") from None
+    n_pages = len(pages)
+    if n_pages == 0:
+        raise Unreadable("PDF without pages: nothing to read")
+    resources = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(resources, laparams=None)  # characters and paths, no layout analysis
+    interpreter = PDFPageInterpreter(resources, device)
+    contents: list[PageContent] = []
+    problems: list[str] = []
+    remaining = time_budget - (time.monotonic() - start)
+    with _time_limit(remaining):
+        for index, page in enumerate(pages[:page_limit]):
             try:
-                page = pdf[index]
-                try:
-                    contents.append(read_page(page, deadline))
-                finally:
-                    page.close()
+                if time.monotonic() - start > time_budget:
+                    raise _BudgetExceeded
+                interpreter.process_page(page)
+                contents.append(page_content(device.get_result()))
             except _BudgetExceeded:
-                limit_note = (f"PDF time limit ({time_budget:g} s) reached on page {index + 1} of {n_pages}: "
-                              f"pages {index + 1}-{n_pages} not read")
+                problems.append(f"PDF time limit ({time_budget:g} s) reached on page {index + 1} of {n_pages}: "
+                                f"pages {index + 1}-{n_pages} not read")
                 break
-            except pdfium.PdfiumError as exc:
-                raise Unreadable(f"corrupt PDF: page {index + 1} of {n_pages} cannot be read ({exc})") from exc
-        if limit_note is None and n_pages > page_limit:
-            limit_note = f"PDF page limit: only the first {page_limit} of {n_pages} pages read"
-    finally:
-        pdf.close()
-    _check_text_layer(contents, n_pages, limit_note)
-    pages = [page_blocks(c) for c in contents]
-    joins = join_continued_tables(pages)
-    doc = blocks_to_document(pages)
+            except Exception as exc:  # one damaged page does not lose the others
+                problems.append(f"PDF page {index + 1} could not be read ({type(exc).__name__}: {exc})")
+                contents.append(PageContent([], [], 0, 0))
+    if n_pages > page_limit and len(contents) == page_limit:
+        problems.append(f"PDF page limit: only the first {page_limit} of {n_pages} pages read")
+    _check_text_layer(contents, n_pages, problems)
+    blocks = [page_blocks(c) for c in contents]
+    joins = join_continued_tables(blocks)
+    doc = blocks_to_document(blocks)
     doc.pages = len(contents)
     if joins:
         doc.notes.append(f"{joins} table(s) continued on the next page joined")
-    if limit_note:
-        doc.problems.append(limit_note)
+    doc.problems.extend(problems)
     return doc
 
 
-def _check_text_layer(contents: list[PageContent], n_pages: int, limit_note: str | None) -> None:
+def _check_text_layer(contents: list[PageContent], n_pages: int, problems: list[str]) -> None:
     glyphs = sum(len(c.glyphs) for c in contents)
     images = sum(c.images for c in contents)
     if glyphs == 0:
-        if limit_note:
-            raise Unreadable(f"no text read from the PDF before its limit: {limit_note}")
+        if problems:
+            raise Unreadable(f"no text read from the PDF: {'; '.join(problems)}")
         what = f"{images} image(s) and no text" if images else "no text and no images"
         raise Unreadable(f"scanned PDF without a text layer ({n_pages} page(s), {what}): OCR is not supported; "
                          "give the text or HTML version of the report, or an OCRed PDF")
@@ -727,20 +674,12 @@ def _check_text_layer(contents: list[PageContent], n_pages: int, limit_note: str
                          "mapping in their font (garbled on copy); give the text or HTML version")
 
 
-def pdf_page_count(data: bytes) -> int:
-    pdf = open_pdf(data)
-    try:
-        return len(pdf)
-    finally:
-        pdf.close()
-
-
 def measure_pages_per_second(files: Iterable[bytes], clock: Callable[[], float] = time.perf_counter) -> tuple[int, float]:
     """Pages read and seconds spent by :func:`read_pdf` over some PDFs (for ``make bench``)."""
     pages, seconds = 0, 0.0
     for data in files:
-        start = clock()
+        begin = clock()
         doc = read_pdf(data)
-        seconds += clock() - start
+        seconds += clock() - begin
         pages += doc.pages or 0
     return pages, seconds
