@@ -345,8 +345,8 @@ def cell_text(glyphs: list[Glyph]) -> str:
 # --- extraction (pdfminer.six) ---------------------------------------------------------------------
 
 
-class _BudgetExceeded(Exception):
-    pass
+class _BudgetExceeded(BaseException):
+    """Raised by the alarm; a BaseException so that no ``except Exception`` in the parser swallows it."""
 
 
 @contextmanager
@@ -614,38 +614,42 @@ def open_pdf(data: bytes) -> tuple[PDFDocument, list[PDFPage]]:
     return document, pages
 
 
-def read_pdf(data: bytes, page_limit: int = PAGE_LIMIT, time_budget: float = TIME_BUDGET_S) -> Document:
-    """The document of one PDF, or :class:`Unreadable` with the reason it cannot be read."""
+def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | None = None) -> Document:
+    """The document of one PDF, or :class:`Unreadable` with the reason it cannot be read.
+
+    ``page_limit`` and ``time_budget`` default to :data:`PAGE_LIMIT` and :data:`TIME_BUDGET_S`.
+    """
+    page_limit = PAGE_LIMIT if page_limit is None else page_limit
+    time_budget = TIME_BUDGET_S if time_budget is None else time_budget
     start = time.monotonic()
-    with _time_limit(time_budget):
-        try:
-            _, pages = open_pdf(data)
-        except _BudgetExceeded:
-            raise Unreadable(f"PDF time limit ({time_budget:g} s) reached while opening the file; "
-                             "give the text or HTML version") from None
-    n_pages = len(pages)
-    if n_pages == 0:
-        raise Unreadable("PDF without pages: nothing to read")
-    resources = PDFResourceManager(caching=True)
-    device = PDFPageAggregator(resources, laparams=None)  # characters and paths, no layout analysis
-    interpreter = PDFPageInterpreter(resources, device)
+    pages: list[PDFPage] | None = None
     contents: list[PageContent] = []
     problems: list[str] = []
-    remaining = time_budget - (time.monotonic() - start)
-    with _time_limit(remaining):
-        for index, page in enumerate(pages[:page_limit]):
-            try:
+    try:
+        with _time_limit(time_budget):
+            _, pages = open_pdf(data)
+            if not pages:
+                raise Unreadable("PDF without pages: nothing to read")
+            resources = PDFResourceManager(caching=True)
+            device = PDFPageAggregator(resources, laparams=None)  # characters and paths, no layout analysis
+            interpreter = PDFPageInterpreter(resources, device)
+            for index, page in enumerate(pages[:page_limit]):
                 if time.monotonic() - start > time_budget:
                     raise _BudgetExceeded
-                interpreter.process_page(page)
-                contents.append(page_content(device.get_result()))
-            except _BudgetExceeded:
-                problems.append(f"PDF time limit ({time_budget:g} s) reached on page {index + 1} of {n_pages}: "
-                                f"pages {index + 1}-{n_pages} not read")
-                break
-            except Exception as exc:  # one damaged page does not lose the others
-                problems.append(f"PDF page {index + 1} could not be read ({type(exc).__name__}: {exc})")
-                contents.append(PageContent([], [], 0, 0))
+                try:
+                    interpreter.process_page(page)
+                    contents.append(page_content(device.get_result()))
+                except Exception as exc:  # one damaged page does not lose the others
+                    problems.append(f"PDF page {index + 1} could not be read ({type(exc).__name__}: {exc})")
+                    contents.append(PageContent([], [], 0, 0))
+    except _BudgetExceeded:
+        if pages is None:
+            raise Unreadable(f"PDF time limit ({time_budget:g} s) reached while opening the file; "
+                             "give the text or HTML version") from None
+        if len(contents) < min(len(pages), page_limit):
+            problems.append(f"PDF time limit ({time_budget:g} s) reached on page {len(contents) + 1} of "
+                            f"{len(pages)}: pages {len(contents) + 1}-{len(pages)} not read")
+    n_pages = len(pages)
     if n_pages > page_limit and len(contents) == page_limit:
         problems.append(f"PDF page limit: only the first {page_limit} of {n_pages} pages read")
     _check_text_layer(contents, n_pages, problems)
