@@ -14,7 +14,7 @@ from pipeline.build import process_bytes
 from pipeline.discover import SourceFile
 from pipeline.readers import Unreadable
 from pipeline.readers import pdf as pdf_reader
-from pipeline.readers.pdf import measure_pages_per_second, read_pdf
+from pipeline.readers.pdf import Glyph, PageContent, check_text_layer, measure_pages_per_second, read_pdf
 
 
 def process(data: bytes, name: str = "report.pdf"):
@@ -130,6 +130,12 @@ def test_scanned_pdf_without_text_layer_is_rejected_as_scanned():
     result = process(scan)
     assert result.report["status"] == "rejected"
     assert result.report["reason"].startswith("scanned PDF without a text layer (1 page(s), 1 image(s) and no text)")
+
+
+def test_pdf_whose_fonts_give_no_unicode_is_rejected_as_unusable_not_as_scanned():
+    garbled = PageContent([Glyph("1", 0, 0, 5, 10)], [], unmapped=40, images=0)
+    with pytest.raises(Unreadable, match=r"text layer is unusable: 40 of 41 characters have no Unicode"):
+        check_text_layer([garbled], 1, [])
 
 
 @pytest.mark.parametrize("data", [b"%PDF-1.4\n1 0 obj << /Type /Catalog", b"%PDF-1.7\n" + b"\x00\xff" * 500])

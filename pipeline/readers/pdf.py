@@ -652,7 +652,7 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     n_pages = len(pages)
     if n_pages > page_limit and len(contents) == page_limit:
         problems.append(f"PDF page limit: only the first {page_limit} of {n_pages} pages read")
-    _check_text_layer(contents, n_pages, problems)
+    check_text_layer(contents, n_pages, problems)
     blocks = [page_blocks(c) for c in contents]
     joins = join_continued_tables(blocks)
     doc = blocks_to_document(blocks)
@@ -663,19 +663,20 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     return doc
 
 
-def _check_text_layer(contents: list[PageContent], n_pages: int, problems: list[str]) -> None:
+def check_text_layer(contents: list[PageContent], n_pages: int, problems: list[str]) -> None:
+    """:class:`Unreadable` when the pages read give no usable text: scanned, or fonts without Unicode."""
     glyphs = sum(len(c.glyphs) for c in contents)
-    images = sum(c.images for c in contents)
+    unmapped = sum(c.unmapped for c in contents)
+    if unmapped > glyphs:
+        raise Unreadable(f"PDF text layer is unusable: {unmapped} of {unmapped + glyphs} characters have no "
+                         "Unicode mapping in their font (garbled on copy); give the text or HTML version")
     if glyphs == 0:
         if problems:
             raise Unreadable(f"no text read from the PDF: {'; '.join(problems)}")
+        images = sum(c.images for c in contents)
         what = f"{images} image(s) and no text" if images else "no text and no images"
         raise Unreadable(f"scanned PDF without a text layer ({n_pages} page(s), {what}): OCR is not supported; "
                          "give the text or HTML version of the report, or an OCRed PDF")
-    unmapped = sum(c.unmapped for c in contents)
-    if unmapped > glyphs / 2:
-        raise Unreadable(f"PDF text layer is unusable: {unmapped} of {glyphs} characters have no Unicode "
-                         "mapping in their font (garbled on copy); give the text or HTML version")
 
 
 def measure_pages_per_second(files: Iterable[bytes], clock: Callable[[], float] = time.perf_counter) -> tuple[int, float]:
