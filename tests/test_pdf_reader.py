@@ -109,6 +109,30 @@ def test_borders_drawn_as_thin_filled_rectangles_make_a_grid_and_white_boxes_do_
     assert "Text in a white box" in doc.lines
 
 
+def _sideways_headers(c) -> None:
+    """Two ruled cells whose headers are set sideways: turned anticlockwise, then clockwise."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    for y in (500, 600):
+        c.line(100, y, 200, y)
+    for x in (100, 150, 200):
+        c.line(x, 500, x, 600)
+    c.setFont("STSong-Light", 10)
+    for x, y, angle, text in ((130, 510, 90, "结果维持"), (170, 590, -90, "尚未审结")):
+        c.saveState()
+        c.translate(x, y)
+        c.rotate(angle)
+        c.drawString(0, 0, text)
+        c.restoreState()
+
+
+def test_text_turned_sideways_in_a_cell_reads_in_its_own_direction():
+    doc = read_pdf(_canvas_pdf(_sideways_headers))
+    assert [(c.text, c.col) for c in doc.cells] == [("结果维持", 0), ("尚未审结", 1)]
+
+
 def test_encrypted_pdf_is_rejected_with_a_reason_that_says_so():
     locked = _canvas_pdf(lambda c: c.drawString(100, 700, "secret"),
                          encrypt=pdfencrypt.StandardEncryption("user-password", "owner-password"))

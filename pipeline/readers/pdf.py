@@ -56,6 +56,8 @@ SNAP = 2.0  # two ruling lines closer than this are one line (double borders, ro
 THIN_FILL = 2.5  # a filled rectangle thinner than this is drawn as a ruling line
 MIN_RULE = 3.0  # shorter segments are ticks or glyph parts, not table borders
 EDGE_COVERAGE = 0.6  # share of a cell edge a line must cover to separate two cells
+MAX_RULES_PER_PAGE = 2_000  # more (joined) ruling lines than this: the page is a drawing (a chart, a map)
+MAX_GRID_CELLS = 20_000  # elementary cells of one grid; a report table has a few hundred
 CONTINUATION_EDGE = 4.0  # outer edges of two table parts on consecutive pages within this are one table
 SPACE_GAP = 0.25  # gap between glyphs (in line heights) that is a space
 FIELD_GAP = 1.0  # gap (in line heights) that separates two fields of a line without ruling lines
@@ -72,6 +74,7 @@ class Glyph:
     top: float
     x1: float
     bottom: float
+    turn: int = 0  # text turned a quarter: +1 reads upwards (rotated anticlockwise), -1 downwards
 
     @property
     def cx(self) -> float:
@@ -199,12 +202,12 @@ def _components(rules: list[Rule], tol: float) -> list[list[Rule]]:
     return list(groups.values())
 
 
-def _covered(rules: list[Rule], pos: float, a: float, b: float, tol: float) -> bool:
-    """Does a line at ``pos`` cover enough of the edge from a to b?"""
+def _covered(rules_at_pos: list[Rule], a: float, b: float) -> bool:
+    """Do the lines at one boundary position cover enough of the edge from a to b?"""
     length = b - a
     if length <= 0:
         return True
-    spans = sorted((max(a, r.start), min(b, r.end)) for r in rules if abs(r.pos - pos) <= tol)
+    spans = sorted((max(a, r.start), min(b, r.end)) for r in rules_at_pos)
     covered, reach = 0.0, a
     for s, e in spans:
         s = max(s, reach)
@@ -228,7 +231,7 @@ def build_grids(rules: Iterable[Rule], tol: float = SNAP) -> list[Grid]:
             continue
         xs = _cluster([r.pos for r in vs] + [min(r.start for r in hs), max(r.end for r in hs)], tol)
         ys = _cluster([r.pos for r in hs] + [min(r.start for r in vs), max(r.end for r in vs)], tol)
-        if len(xs) < 3 or len(ys) < 2:
+        if len(xs) < 3 or len(ys) < 2 or (len(xs) - 1) * (len(ys) - 1) > MAX_GRID_CELLS:
             continue
         grids.append(_grid_from_lines(xs, ys, hs, vs, tol))
     grids.sort(key=lambda g: (g.top, g.x0))
@@ -237,6 +240,8 @@ def build_grids(rules: Iterable[Rule], tol: float = SNAP) -> list[Grid]:
 
 def _grid_from_lines(xs: list[float], ys: list[float], hs: list[Rule], vs: list[Rule], tol: float) -> Grid:
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    v_at = [[r for r in vs if abs(r.pos - x) <= tol] for x in xs]
+    h_at = [[r for r in hs if abs(r.pos - y) <= tol] for y in ys]
     parent = list(range(n_rows * n_cols))
 
     def find(i: int) -> int:
@@ -248,9 +253,9 @@ def _grid_from_lines(xs: list[float], ys: list[float], hs: list[Rule], vs: list[
     for r in range(n_rows):
         for c in range(n_cols):
             here = r * n_cols + c
-            if c + 1 < n_cols and not _covered(vs, xs[c + 1], ys[r], ys[r + 1], tol):
+            if c + 1 < n_cols and not _covered(v_at[c + 1], ys[r], ys[r + 1]):
                 parent[find(here)] = find(here + 1)
-            if r + 1 < n_rows and not _covered(hs, ys[r + 1], xs[c], xs[c + 1], tol):
+            if r + 1 < n_rows and not _covered(h_at[r + 1], xs[c], xs[c + 1]):
                 parent[find(here)] = find(here + n_cols)
     members: dict[int, list[tuple[int, int]]] = {}
     for r in range(n_rows):
@@ -327,13 +332,35 @@ def line_text(line: list[Glyph]) -> str:
     return "".join(parts)
 
 
+def _turned_lines(glyphs: list[Glyph], turn: int) -> list[str]:
+    """Lines of text turned a quarter (a header set sideways in a narrow column): columns of glyphs,
+    read upwards from the left column for text rotated anticlockwise, downwards from the right one
+    for text rotated clockwise."""
+    columns: list[tuple[float, float, list[Glyph]]] = []
+    for g in sorted(glyphs, key=lambda g: g.x0):
+        if columns and min(columns[-1][1], g.x1) - max(columns[-1][0], g.x0) >= 0.5 * min(
+                columns[-1][1] - columns[-1][0], g.x1 - g.x0):
+            x0, x1, members = columns[-1]
+            members.append(g)
+            columns[-1] = (min(x0, g.x0), max(x1, g.x1), members)
+        else:
+            columns.append((g.x0, g.x1, [g]))
+    ordered = columns if turn > 0 else columns[::-1]
+    return ["".join(g.text for g in sorted(members, key=lambda g: g.top, reverse=turn > 0))
+            for _, _, members in ordered]
+
+
 def cell_text(glyphs: list[Glyph]) -> str:
     """The text of one table cell: its lines joined; a line break between CJK characters is nothing."""
     if not glyphs:
         return ""
+    turned = sum(g.turn for g in glyphs)
+    if abs(turned) * 2 > len(glyphs):
+        pieces = _turned_lines(glyphs, 1 if turned > 0 else -1)
+    else:
+        pieces = [line_text(line) for line in group_lines(glyphs)]
     text = ""
-    for line in group_lines(glyphs):
-        piece = line_text(line)
+    for piece in pieces:
         if text and not (_CJK.match(text[-1]) and _CJK.match(piece[0])):
             text += " "
         text += piece
@@ -455,7 +482,9 @@ def page_content(layout: LTPage) -> PageContent:
                 if text.startswith("(cid:"):
                     content.unmapped += 1
                 elif text.strip():
-                    content.glyphs.append(Glyph(text, item.x0, height - item.y1, item.x1, height - item.y0))
+                    a, b = item.matrix[0], item.matrix[1]
+                    turn = (1 if b > 0 else -1) if abs(b) > 2 * abs(a) else 0
+                    content.glyphs.append(Glyph(text, item.x0, height - item.y1, item.x1, height - item.y0, turn))
             elif isinstance(item, LTCurve):
                 content.rules.extend(path_rules(item, height))
             elif isinstance(item, LTImage):
@@ -625,6 +654,7 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     pages: list[PDFPage] | None = None
     contents: list[PageContent] = []
     problems: list[str] = []
+    notes: list[str] = []
     try:
         with _time_limit(time_budget):
             _, pages = open_pdf(data)
@@ -638,7 +668,12 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
                     raise _BudgetExceeded
                 try:
                     interpreter.process_page(page)
-                    contents.append(page_content(device.get_result()))
+                    content = page_content(device.get_result())
+                    content.rules = merge_rules(content.rules)
+                    if len(content.rules) > MAX_RULES_PER_PAGE:
+                        notes.append(f"PDF page {index + 1}: {len(content.rules)} lines, a drawing: read as text")
+                        content.rules = []
+                    contents.append(content)
                 except Exception as exc:  # one damaged page does not lose the others
                     problems.append(f"PDF page {index + 1} could not be read ({type(exc).__name__}: {exc})")
                     contents.append(PageContent([], [], 0, 0))
@@ -658,7 +693,8 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     doc = blocks_to_document(blocks)
     doc.pages = len(contents)
     if joins:
-        doc.notes.append(f"{joins} table(s) continued on the next page joined")
+        notes.append(f"{joins} table(s) continued on the next page joined")
+    doc.notes.extend(notes)
     doc.problems.extend(problems)
     return doc
 
