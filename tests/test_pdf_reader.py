@@ -4,11 +4,13 @@ over two pages, a table without ruling lines, and the files that must be rejecte
 import io
 from pathlib import Path
 
+import polars as pl
 import pytest
-from report_documents import expected_values, report_blocks, write_pdf
+from report_documents import expected_values, report_blocks, write_docx, write_pdf
 from reportlab.lib import pdfencrypt
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
+from test_cli_and_store import build
 
 from pipeline.build import process_bytes
 from pipeline.discover import SourceFile
@@ -187,3 +189,14 @@ def test_page_limit_reads_the_first_pages_and_says_so_in_the_reason(split_report
 def test_pages_per_second_can_be_measured(split_report_pdf):
     ticks = iter([0.0, 0.5])
     assert measure_pages_per_second([split_report_pdf], clock=lambda: next(ticks)) == (2, 0.5)
+
+
+def test_build_reads_pdf_and_docx_reports_into_the_dataset(tmp_path, split_report_pdf):
+    result, out = build(tmp_path, {"a/report.pdf": split_report_pdf, "b/report.docx": write_docx(report_blocks())})
+    assert result.exit_code == 0, result.output
+    reports = pl.read_parquet(out / "reports.parquet").sort("source_file")
+    assert reports.select("source_file", "format", "status", "n_cells", "n_ambiguous").rows() == [
+        ("a/report.pdf", "pdf", "parsed", 200, 0), ("b/report.docx", "docx", "parsed", 200, 0)]
+    facts = pl.read_parquet(out / "facts.parquet")
+    by_format = facts.filter(pl.col("status") == "reported").group_by("source_file").agg(pl.col("value").sum())
+    assert by_format["value"].n_unique() == 1  # the same report read from both formats
