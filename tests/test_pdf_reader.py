@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from report_documents import expected_values, report_blocks, write_docx, write_pdf
+from report_documents import Span, expected_values, report_blocks, write_docx, write_pdf
 from reportlab.lib import pdfencrypt
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
@@ -62,6 +62,19 @@ def test_pdf_cells_sit_on_one_grid_across_the_page_break(split_report_pdf):
     assert [(c.text, c.col) for c in first_after_break] == [("", 0), ("", 1), ("6.属于四类过程性信息", 2)]
     stub = next(c for c in doc.cells if c.text == "三、本年度办理结果")
     assert stub.col == 0 and stub.structured
+
+
+def test_pdf_in_traditional_script_is_read_like_its_simplified_original():
+    import opencc
+
+    to_traditional = opencc.OpenCC("s2t").convert
+    blocks = [to_traditional(b) if isinstance(b, str) else
+              [[Span(to_traditional(s.text), s.colspan, s.rowspan) for s in row] for row in b]
+              for b in report_blocks()]
+    assert blocks[0] == "測試縣某某局2022年政府信息公開工作年度報告"
+    result = process(write_pdf(blocks))
+    assert result.report["agency"] == "测试县某某局"
+    assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
 
 
 def test_pdf_without_ruling_lines_reads_rows_by_position_and_never_guesses():

@@ -509,6 +509,7 @@ class _Block:
 
 
 def page_blocks(content: PageContent) -> list[_Block]:
+    """The page's tables (with their glyphs placed in cells) and its other lines, top to bottom."""
     grids = build_grids(content.rules)
     grids = [g for g in grids if not any(_inside(g, other) for other in grids if other is not g)]
     rest = place_glyphs(grids, content.glyphs)
@@ -582,8 +583,10 @@ def _box_tag(page: int, x0: float, top: float, x1: float, bottom: float) -> str:
 
 
 def blocks_to_document(pages: list[list[_Block]]) -> Document:
+    """Table cells row by row (a merged cell once, at its first row), other lines as lines or fields."""
     page_number = domain.noise_patterns("page_number")
-    sample = "".join(g.text for blocks in pages for b in blocks for g in (b.line or []))[:20000]
+    sample = "".join(g.text for blocks in pages for b in blocks
+                     for g in (b.line if b.grid is None else [x for c in b.grid.cells for x in c.glyphs]))[:20000]
     traditional = is_traditional(sample)
     doc = Document(format="pdf", traditional=traditional)
     next_row = 0
