@@ -119,6 +119,19 @@ def test_number_split_over_runs_and_paragraphs_is_one_number():
     assert [c.text for c in read_docx(saved(word)).cells] == ["", "1234"]
 
 
+def test_word_file_without_extension_is_recognised_from_its_package():
+    original = zipfile.ZipFile(io.BytesIO(write_docx(report_blocks())))
+    repacked = io.BytesIO()
+    with zipfile.ZipFile(repacked, "w") as archive:
+        archive.writestr("docProps/padding.xml", "<x>" + "0" * 8000 + "</x>")  # word/ beyond the first 4 KiB
+        for member in original.namelist():
+            archive.writestr(member, original.read(member))
+    data = repacked.getvalue()
+    assert b"word/" not in data[:4096]
+    result = process(data, "download")
+    assert result.report["format"] == "docx" and result.report["status"] == "parsed"
+
+
 def test_corrupt_docx_is_rejected_with_a_reason():
     broken = io.BytesIO()
     with zipfile.ZipFile(broken, "w") as archive:

@@ -31,7 +31,7 @@ from lxml import etree
 from pipeline.normalize import is_traditional, normalize_text
 from pipeline.readers import Cell, Document, Unreadable
 
-MAX_XML_BYTES = 200_000_000  # uncompressed document.xml; beyond this the file is a zip bomb or not a report
+MAX_XML_BYTES = 50_000_000  # uncompressed document.xml; a report's is a few MB, beyond this a zip bomb
 CONVERT_TIMEOUT_S = 120.0
 _WS = re.compile(r"\s+")
 _NUMERIC_ONLY = re.compile(r"[\d\s.,+\-]+")
