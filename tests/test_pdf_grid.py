@@ -9,6 +9,7 @@ from pipeline.readers.pdf import (
     blocks_to_document,
     build_grids,
     cell_text,
+    drop_duplicate_glyphs,
     group_lines,
     join_continued_tables,
     merge_rules,
@@ -59,6 +60,22 @@ def test_lines_split_into_pieces_and_slightly_off_are_merged_into_one():
     horizontal = [r for r in merged if r.horizontal]
     assert len(horizontal) == 1
     assert (round(horizontal[0].start), round(horizontal[0].end)) == (0, 200)
+
+
+def test_a_double_border_is_one_boundary_not_a_thin_column():
+    double = TABLE + [v(253, 0, 60), h(63, 0, 253)]  # outer border drawn twice, 3 points apart
+    [grid] = build_grids(double)
+    assert len(grid.xs) == len(XS) and len(grid.ys) == len(YS)
+
+
+def test_a_character_printed_twice_for_fake_bold_is_read_once():
+    bold = word("规章", 0, 0) + [Glyph(g.text, g.x0 + 0.4, g.top + 0.2, g.x1 + 0.4, g.bottom + 0.2)
+                                 for g in word("规章", 0, 0)]
+    assert "".join(g.text for g in drop_duplicate_glyphs(bold)) == "规章"
+    assert len(drop_duplicate_glyphs(word("11", 0, 0))) == 2  # the same digit side by side is two
+    column = [Glyph("0", 100, 20 * i, 105, 20 * i + 10) for i in range(30)]
+    bold_column = column + [Glyph("0", 100.4, 20 * i + 0.3, 105.4, 20 * i + 10.3) for i in range(30)]
+    assert drop_duplicate_glyphs(bold_column) == column
 
 
 def test_lines_that_do_not_make_a_table_give_no_grid():

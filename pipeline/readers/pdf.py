@@ -52,7 +52,9 @@ PAGE_LIMIT = 300  # annual reports run to a few dozen pages; the tables come ear
 TIME_BUDGET_S = 30.0
 
 # Geometry, in points (1/72 inch).
-SNAP = 2.0  # two ruling lines closer than this are one line (double borders, rounding)
+SNAP = 2.0  # two ruling lines closer than this are one line (rounding, pieces of one border)
+MIN_CELL = 4.0  # grid boundaries closer than this are one boundary (a double border is not a cell)
+DUPLICATE = 1.5  # the same character drawn again within this distance is one (fake bold)
 THIN_FILL = 2.5  # a filled rectangle thinner than this is drawn as a ruling line
 MIN_RULE = 3.0  # shorter segments are ticks or glyph parts, not table borders
 EDGE_COVERAGE = 0.6  # share of a cell edge a line must cover to separate two cells
@@ -229,8 +231,8 @@ def build_grids(rules: Iterable[Rule], tol: float = SNAP) -> list[Grid]:
         vs = [r for r in group if not r.horizontal]
         if not hs or not vs:
             continue
-        xs = _cluster([r.pos for r in vs] + [min(r.start for r in hs), max(r.end for r in hs)], tol)
-        ys = _cluster([r.pos for r in hs] + [min(r.start for r in vs), max(r.end for r in vs)], tol)
+        xs = _cluster([r.pos for r in vs] + [min(r.start for r in hs), max(r.end for r in hs)], MIN_CELL)
+        ys = _cluster([r.pos for r in hs] + [min(r.start for r in vs), max(r.end for r in vs)], MIN_CELL)
         if len(xs) < 3 or len(ys) < 2 or (len(xs) - 1) * (len(ys) - 1) > MAX_GRID_CELLS:
             continue
         grids.append(_grid_from_lines(xs, ys, hs, vs, tol))
@@ -240,8 +242,9 @@ def build_grids(rules: Iterable[Rule], tol: float = SNAP) -> list[Grid]:
 
 def _grid_from_lines(xs: list[float], ys: list[float], hs: list[Rule], vs: list[Rule], tol: float) -> Grid:
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
-    v_at = [[r for r in vs if abs(r.pos - x) <= tol] for x in xs]
-    h_at = [[r for r in hs if abs(r.pos - y) <= tol] for y in ys]
+    near = max(tol, MIN_CELL)
+    v_at = [[r for r in vs if abs(r.pos - x) <= near] for x in xs]
+    h_at = [[r for r in hs if abs(r.pos - y) <= near] for y in ys]
     parent = list(range(n_rows * n_cols))
 
     def find(i: int) -> int:
@@ -493,7 +496,27 @@ def page_content(layout: LTPage) -> PageContent:
                 walk(item)
 
     walk(layout)
+    content.glyphs = drop_duplicate_glyphs(content.glyphs)
     return content
+
+
+def drop_duplicate_glyphs(glyphs: list[Glyph]) -> list[Glyph]:
+    """One of each character drawn twice at (almost) the same place, as fake bold is printed."""
+    kept: list[Glyph] = []
+    by_text: dict[str, list[Glyph]] = {}
+    for g in sorted(glyphs, key=lambda g: (g.x0, g.top)):
+        same = by_text.setdefault(g.text, [])
+        duplicate = False
+        for other in reversed(same):  # sorted by x0: only the last few can be close enough
+            if g.x0 - other.x0 > DUPLICATE:
+                break
+            if abs(g.top - other.top) <= DUPLICATE:
+                duplicate = True
+                break
+        if not duplicate:
+            same.append(g)
+            kept.append(g)
+    return kept
 
 
 # --- pages to a document ---------------------------------------------------------------------------
