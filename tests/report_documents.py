@@ -177,6 +177,20 @@ def split_table(table: Table, at: int) -> tuple[Table, Table]:
     return top, bottom
 
 
+def break_row(table: Table, at: int, keep: int) -> tuple[Table, Table]:
+    """The table cut inside row ``at``, as a word processor breaks a row over two pages: the first
+    ``keep`` characters of its label and all its numbers before the break, the rest of the label
+    after it (in the same cell; the numbers' cells empty there). The row must not start a span."""
+    top, bottom = split_table(table, at + 1)
+    *start, label = [span for span in top[-1] if not span.text.replace(".", "").isdigit()]
+    values = top[-1][len(start) + 1:]
+    top[-1] = start + [Span(label.text[:keep], label.colspan)] + values
+    going_on = [Span("", span.colspan, span.rowspan + 1) for span in bottom[0] if span.text == ""]
+    bottom[0] = [span for span in bottom[0] if span.text != ""]
+    bottom.insert(0, going_on + [Span(label.text[keep:], label.colspan)] + [Span("") for _ in values])
+    return top, bottom
+
+
 # --- writers ----------------------------------------------------------------------------------------
 
 
@@ -244,13 +258,15 @@ def _pdf_styles():
 _COL_WIDTHS = {4: [120, 110, 110, 110], 10: [24, 56, 150] + [31] * 7, 15: [30] * 15}
 
 
-def write_pdf(blocks, ruled: bool = True, lead_paragraphs: int = 0, split_requests_at: int | None = None) -> bytes:
+def write_pdf(blocks, ruled: bool = True, lead_paragraphs: int = 0, split_requests_at: int | None = None,
+              break_label_after: int | None = None) -> bytes:
     """An A4 PDF built with reportlab; tables with spans, split over pages where they do not fit.
 
     ``ruled`` draws the grid lines (else the tables are text positioned in columns only);
     ``lead_paragraphs`` adds filler text before the tables to move them down the pages;
     ``split_requests_at`` ends a page inside Table 3 before that row, the stub's span going on
-    (empty) on the next page as a word processor prints it.
+    (empty) on the next page as a word processor prints it; with ``break_label_after`` that row is
+    broken over the two pages after so many characters of its label.
     """
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
@@ -263,7 +279,10 @@ def write_pdf(blocks, ruled: bool = True, lead_paragraphs: int = 0, split_reques
             if i == 2:
                 story += [Paragraph("各项工作有序推进，公开质量稳步提升。" * 3, body) for _ in range(lead_paragraphs)]
         elif split_requests_at is not None and block[0][0].text.startswith("（本列数据"):
-            top, bottom = split_table(block, split_requests_at)
+            if break_label_after is None:
+                top, bottom = split_table(block, split_requests_at)
+            else:
+                top, bottom = break_row(block, split_requests_at, break_label_after)
             story += [_pdf_table(top, ruled, _COL_WIDTHS[10]), PageBreak(),
                       _pdf_table(bottom, ruled, _COL_WIDTHS[10])]
         else:

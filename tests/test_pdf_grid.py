@@ -13,6 +13,7 @@ from pipeline.readers.pdf import (
     group_lines,
     join_continued_tables,
     merge_rules,
+    merge_split_rows,
     place_glyphs,
     split_fields,
 )
@@ -135,7 +136,7 @@ def test_a_table_going_on_at_the_top_of_the_next_page_is_joined_onto_one_grid():
         [_Block(10, line=word("标题", 0, 10)), _Block(600, grid=end_of_page_1), _Block(800, line=word("-1-", 0, 800))],
         [_Block(50, grid=top_of_page_2), _Block(100, line=word("正文", 0, 100))],
     ]
-    assert join_continued_tables(pages) == 1
+    assert join_continued_tables(pages) == [(end_of_page_1, top_of_page_2)]
     assert spans(top_of_page_2) == [(0, 0, 1, 1), (0, 1, 1, 2)]  # columns of the first part
 
 
@@ -143,7 +144,7 @@ def test_a_table_after_text_on_the_next_page_is_not_a_continuation():
     first = _grid([0, 100, 200, 300], [600, 620, 640])
     second = _grid([0, 100, 300], [150, 170])
     pages = [[_Block(600, grid=first)], [_Block(50, line=word("四、行政复议", 0, 50)), _Block(150, grid=second)]]
-    assert join_continued_tables(pages) == 0
+    assert join_continued_tables(pages) == []
     assert spans(second) == [(0, 0, 1, 1), (0, 1, 1, 1)]
 
 
@@ -163,3 +164,38 @@ def test_grid_cell_index_covers_every_elementary_position():
     grid = _grid([0, 10, 20], [0, 10, 20])
     assert isinstance(grid, Grid) and all(isinstance(c, GridCell) for c in grid.cells)
     assert set(grid.index) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+
+
+def _row_table(top, label, values):
+    """A one-row table part: a label cell and one cell per value, at the given height."""
+    xs = [0, 200] + [200 + 30 * (i + 1) for i in range(len(values))]
+    grid = _grid(xs, [top, top + 20])
+    place_glyphs([grid], word(label, 5, top + 5) + [g for i, text in enumerate(values)
+                                                     for g in word(text, 205 + 30 * i, top + 5)])
+    return grid
+
+
+def _document_rows(pages):
+    rows = {}
+    for cell in blocks_to_document(pages).cells:
+        rows.setdefault(cell.row, []).append(cell)
+    return list(rows.values())
+
+
+def test_a_row_broken_by_the_page_break_is_read_as_one_when_its_label_runs_across():
+    before = _row_table(700, "4.无正当", ["0", "3"])
+    after = _row_table(50, "理由大量反复申请", ["", ""])
+    assert merge_split_rows(before, after)
+    [row] = _document_rows([[_Block(700, grid=before)], [_Block(50, grid=after)]])
+    assert [c.text for c in row] == ["4.无正当理由大量反复申请", "0", "3"]
+    assert [c.line for c in row] == [1, 1, 1]
+    assert row[0].raw.startswith("4.无正当理由大量反复申请 @p1:0,700,200,720,@p2:0,50,200,70")
+
+
+def test_a_new_row_after_the_page_break_is_not_merged_even_with_empty_cells():
+    before = _row_table(700, "2.申请人逾期未按收费通知要求缴纳费用", ["0", "0"])
+    after = _row_table(50, "3.其他", ["", ""])  # a row printed with empty cells
+    assert not merge_split_rows(before, after)
+    rows = _document_rows([[_Block(700, grid=before)], [_Block(50, grid=after)]])
+    assert [[c.text for c in row] for row in rows] == [["2.申请人逾期未按收费通知要求缴纳费用", "0", "0"],
+                                                       ["3.其他", "", ""]]

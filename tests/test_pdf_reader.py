@@ -2,6 +2,8 @@
 over two pages, a table without ruling lines, and the files that must be rejected with a reason."""
 
 import io
+import shutil
+import subprocess
 from pathlib import Path
 
 import polars as pl
@@ -15,6 +17,7 @@ from test_cli_and_store import build
 from pipeline.build import process_bytes
 from pipeline.discover import SourceFile
 from pipeline.readers import Unreadable
+from pipeline.readers import docx as docx_reader
 from pipeline.readers import pdf as pdf_reader
 from pipeline.readers.pdf import Glyph, PageContent, check_text_layer, measure_pages_per_second, read_pdf
 
@@ -74,6 +77,33 @@ def test_pdf_in_traditional_script_is_read_like_its_simplified_original():
     assert blocks[0] == "測試縣某某局2022年政府信息公開工作年度報告"
     result = process(write_pdf(blocks))
     assert result.report["agency"] == "测试县某某局"
+    assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def test_pdf_row_broken_over_two_pages_is_read_as_one_row():
+    # the row 4.无正当理由大量反复申请 starts on page 1 (label head and numbers) and ends on page 2
+    result = process(write_pdf(report_blocks(), split_requests_at=21, break_label_after=4))
+    assert "1 row(s) broken by a page break read as one" in result.report["notes"]
+    assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def _has_cjk_font() -> bool:
+    if shutil.which("fc-list") is None:
+        return False
+    return bool(subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip())
+
+
+@pytest.mark.skipif(docx_reader.office_converter() is None or not _has_cjk_font(),
+                    reason="needs LibreOffice and a Chinese font")
+def test_pdf_exported_by_libreoffice_from_word_is_read_exactly(tmp_path):
+    # a third PDF producer: LibreOffice breaks rows over pages and draws its own borders
+    source = tmp_path / "report.docx"
+    source.write_bytes(write_docx(report_blocks()))
+    subprocess.run([docx_reader.office_converter(), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, timeout=180, capture_output=True)
+    result = process((tmp_path / "report.pdf").read_bytes())
+    assert result.report["status"] == "parsed"
     assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
 
 

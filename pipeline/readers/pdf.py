@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LTChar, LTCurve, LTFigure, LTImage, LTPage, LTRect
@@ -108,6 +109,10 @@ class GridCell:
     x1: float
     bottom: float
     glyphs: list[Glyph] = field(default_factory=list)
+    # a row broken by a page break: the same cell's rest at the top of the next page, and on that
+    # cell the mark that it was read with the part before the break
+    continuation: GridCell | None = None
+    continues_previous: bool = False
 
 
 @dataclass(slots=True)
@@ -567,14 +572,14 @@ def _is_noise(line: list[Glyph], page_number: re.Pattern) -> bool:
     return bool(page_number.match(normalize_text(line_text(line), False)))
 
 
-def join_continued_tables(pages: list[list[_Block]]) -> int:
-    """Tables that go on at the top of the next page become one grid. Returns the number of joins.
+def join_continued_tables(pages: list[list[_Block]]) -> list[tuple[Grid, Grid]]:
+    """Tables that go on at the top of the next page become one grid. Returns the joined pairs.
 
     A table continues when it is the last thing on a page (page numbers aside), the next page
     starts with a table, and the two have the same outer left and right edges.
     """
     page_number = domain.noise_patterns("page_number")
-    joins = 0
+    joins: list[tuple[Grid, Grid]] = []
     chain: list[Grid] = []
 
     def finish() -> None:
@@ -589,8 +594,8 @@ def join_continued_tables(pages: list[list[_Block]]) -> int:
             continue
         first, last = blocks[0].grid, blocks[-1].grid
         if chain and first is not None and _continues(chain[-1], first):
+            joins.append((chain[-1], first))
             chain.append(first)
-            joins += 1
         else:
             finish()
         if last is None or last is not first:
@@ -601,8 +606,63 @@ def join_continued_tables(pages: list[list[_Block]]) -> int:
     return joins
 
 
+@cache
+def _row_labels() -> tuple[re.Pattern, ...]:
+    return tuple(lab.regex for section in domain.SECTIONS for kind in ("row", "group")
+                 for lab in domain.labels(section, kind))
+
+
+def _compact(glyphs: list[Glyph]) -> str:
+    return re.sub(r"\s+", "", normalize_text(cell_text(glyphs), False))
+
+
+def _label_across(before: str, after: str) -> bool:
+    """Does a row label of the tables (labels.csv) run from one text into the other?"""
+    joined = before + after
+    return any(m.start() < len(before) < m.end() for regex in _row_labels() for m in regex.finditer(joined))
+
+
+def merge_split_rows(previous: Grid, following: Grid) -> bool:
+    """A row broken by the page break: its cells before and after the break read as one row.
+
+    Geometry cannot tell a broken row from a new one (both are closed by a line at the page end), so
+    the text decides: the last row before the break and the first row after it must have the same
+    cells (empty cells after the break aside, those are merged cells going on from above), and a row
+    label of the tables must run from a cell before the break into the same cell after it. Without
+    that proof the rows stay apart: a broken label then leaves its row ambiguous, never wrong.
+    """
+    last = max(c.row for c in previous.cells)
+    before = {(c.col, c.colspan): c for c in previous.cells if c.row == last}
+    after = [c for c in following.cells if c.row == 0]
+    pairs = [(before.get((c.col, c.colspan)), c) for c in after]
+    if any(a is None and b.glyphs for a, b in pairs) or len([a for a, _ in pairs if a]) != len(before):
+        return False
+    if not any(a is not None and a.glyphs and b.glyphs and _label_across(_compact(a.glyphs), _compact(b.glyphs))
+               for a, b in pairs):
+        return False
+    for a, b in pairs:
+        if a is not None:
+            a.continuation = b
+        b.continues_previous = True
+    return True
+
+
 def _box_tag(page: int, x0: float, top: float, x1: float, bottom: float) -> str:
     return f" @p{page}:{x0:.0f},{top:.0f},{x1:.0f},{bottom:.0f}"
+
+
+def _table_cell(cell: GridCell, page: int, row: int, traditional: bool) -> Cell:
+    """One structured cell; a cell of a row broken by a page break carries the text of both parts."""
+    parts = [(page, cell)] + ([(page + 1, cell.continuation)] if cell.continuation is not None else [])
+    texts = [(p, c, cell_text(c.glyphs)) for p, c in parts]
+    written = [(p, c, t) for p, c, t in texts if t] or texts[:1]
+    raw = ""
+    for _, _, text in written:
+        if raw and text and not (_CJK.match(raw[-1]) and _CJK.match(text[0])):
+            raw += " "
+        raw += text
+    tags = ",".join(_box_tag(p, c.x0, c.top, c.x1, c.bottom).strip() for p, c, _ in written)
+    return Cell(normalize_text(raw, traditional), f"{raw} {tags}", written[0][0], row, cell.col, True, traditional)
 
 
 def blocks_to_document(pages: list[list[_Block]]) -> Document:
@@ -621,12 +681,10 @@ def blocks_to_document(pages: list[list[_Block]]) -> Document:
                 for cell in grid.cells:
                     by_row.setdefault(cell.row, []).append(cell)
                 for r in sorted(by_row):
-                    for cell in sorted(by_row[r], key=lambda c: c.col):
-                        raw = cell_text(cell.glyphs)
-                        tag = _box_tag(page_no, cell.x0, cell.top, cell.x1, cell.bottom)
-                        doc.cells.append(Cell(normalize_text(raw, traditional), raw + tag, page_no, next_row,
-                                              cell.col, True, traditional))
-                    next_row += 1
+                    cells = [c for c in sorted(by_row[r], key=lambda c: c.col) if not c.continues_previous]
+                    for cell in cells:
+                        doc.cells.append(_table_cell(cell, page_no, next_row, traditional))
+                    next_row += 1 if cells else 0
                 continue
             line = block.line
             text = normalize_text(line_text(line), traditional)
@@ -716,10 +774,13 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     check_text_layer(contents, n_pages, problems)
     blocks = [page_blocks(c) for c in contents]
     joins = join_continued_tables(blocks)
+    broken_rows = sum(merge_split_rows(previous, following) for previous, following in joins)
     doc = blocks_to_document(blocks)
     doc.pages = len(contents)
     if joins:
-        notes.append(f"{joins} table(s) continued on the next page joined")
+        notes.append(f"{len(joins)} table(s) continued on the next page joined")
+    if broken_rows:
+        notes.append(f"{broken_rows} row(s) broken by a page break read as one")
     doc.notes.extend(notes)
     doc.problems.extend(problems)
     return doc
