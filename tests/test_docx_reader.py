@@ -132,6 +132,21 @@ def test_word_file_without_extension_is_recognised_from_its_package():
     assert result.report["format"] == "docx" and result.report["status"] == "parsed"
 
 
+def test_runs_inside_insertions_and_smart_tags_are_read_and_deleted_text_is_not():
+    word = new_docx()
+    paragraph = word.add_paragraph("某县")
+    for wrapper, text in (("w:smartTag", "2023年"), ("w:ins", "政府信息公开"), ("w:del", "草稿")):
+        outer = OxmlElement(wrapper)
+        run = OxmlElement("w:r")
+        piece = OxmlElement("w:delText" if wrapper == "w:del" else "w:t")
+        piece.text = text
+        run.append(piece)
+        outer.append(run)
+        paragraph._p.append(outer)
+    paragraph.add_run("工作年度报告")
+    assert read_docx(saved(word)).lines == ["某县2023年政府信息公开工作年度报告"]
+
+
 def test_corrupt_docx_is_rejected_with_a_reason():
     broken = io.BytesIO()
     with zipfile.ZipFile(broken, "w") as archive:

@@ -25,7 +25,6 @@ from pathlib import Path
 
 from docx import Document as open_docx
 from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from pipeline.normalize import is_traditional, normalize_text
@@ -63,8 +62,23 @@ def _blocks(element):
                 yield from _blocks(content)
 
 
+_TEXT = qn("w:t")
+_SPECIAL = {qn("w:tab"): "\t", qn("w:br"): "\n", qn("w:cr"): "\n", qn("w:noBreakHyphen"): "-"}
+# text that is not part of the paragraph as printed: deleted revisions, text boxes (their own story),
+# and the fallback copy of a drawing that Word writes next to its preferred form
+_NOT_PRINTED = frozenset({qn("w:del"), qn("w:txbxContent"),
+                          "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"})
+
+
 def _paragraph_text(p) -> str:
-    return Paragraph(p, None).text
+    """The paragraph's text, including runs inside insertions, smart tags, fields and content controls
+    (python-docx's ``Paragraph.text`` reads only direct runs and hyperlinks)."""
+    out = []
+    for el in p.iter(_TEXT, *_SPECIAL):
+        if any(ancestor.tag in _NOT_PRINTED for ancestor in el.iterancestors()):
+            continue
+        out.append(el.text or "" if el.tag == _TEXT else _SPECIAL[el.tag])
+    return "".join(out)
 
 
 def _cell_text(tc) -> str:
