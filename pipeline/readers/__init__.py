@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, slots=True)
 class Cell:
     text: str  # normalized text
-    raw: str  # the source text it came from, unchanged (a line, or an HTML cell's text)
+    raw: str  # the source text it came from, unchanged (a line, an HTML or Word cell's text; PDF: the
+    # cell's text followed by its place on the page, " @p<page>:<x0>,<top>,<x1>,<bottom>" in points)
     line: int  # 1-based line in the source file (PDF: page number; Word: paragraph or table row number)
     row: int  # index of the source row (text line / <tr>); cells of one row share it
     col: int | None  # grid column (HTML, with spans) or field index (pipes/tabs); None for plain lines
