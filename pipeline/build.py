@@ -29,15 +29,12 @@ from pipeline.decode import decode
 from pipeline.discover import SourceFile, sha256_hex
 from pipeline.facts import reading_findings, table_facts
 from pipeline.metadata import read_metadata
-from pipeline.readers import read_document
+from pipeline.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
 from pipeline.tables import Tables, read_tables
 
 FIRST_TEMPLATE_YEAR = 2019
 _REPORT_HEADING = re.compile(r"收到和处理(?:政府)?信息公开申请")
 _UNSUPPORTED = {
-    "pdf": "PDF input is not read yet: give the text of the PDF (pdftotext) or the HTML page instead",
-    "docx": "Word .docx input is not read yet: save it as HTML or text",
-    "doc": "legacy Word/WPS binary document: convert it to .docx or HTML (LibreOffice --convert-to html)",
     "zip": "zip archive: unpack it and give the files inside",
 }
 
@@ -131,11 +128,31 @@ def process_data(source: SourceFile, data: bytes, limits: Limits = Limits()) -> 
 
 def process_bytes(source: SourceFile, data: bytes) -> ReportResult:
     decoded = decode(data, source.source_file)
-    if decoded.text is None:
+    if decoded.format in BINARY_FORMATS:
+        try:
+            doc = read_binary_document(data, decoded.format)
+        except Unreadable as exc:
+            return ReportResult(_report(source, data, decoded.format, None, "rejected", str(exc)), [])
+    elif decoded.text is None:
         reason = decoded.problem or _UNSUPPORTED.get(decoded.format, f"unsupported format {decoded.format}")
         return ReportResult(_report(source, data, decoded.format, decoded.encoding, "rejected", reason), [])
+    else:
+        doc = read_document(decoded.text, decoded.format)
+    result = _process_document(source, data, decoded, doc)
+    _add_reader_notes(result.report, doc)
+    return result
 
-    doc = read_document(decoded.text, decoded.format)
+
+def _add_reader_notes(report: dict, doc: Document) -> None:
+    """What the reader did goes to notes; what it could not do (a limit hit) also to the reason of a
+    report that is not parsed, since it may be why."""
+    notes = [n for n in (report["notes"], *doc.notes, *doc.problems) if n]
+    report["notes"] = "; ".join(notes) or None
+    if doc.problems and report["status"] != "parsed":
+        report["reason"] = "; ".join([*([report["reason"]] if report["reason"] else []), *doc.problems])
+
+
+def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -> ReportResult:
     meta = read_metadata(doc.lines)
     report = _report(source, data, decoded.format, decoded.encoding, "parsed", None)
     report.update(

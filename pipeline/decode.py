@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -31,10 +33,20 @@ def _sniff_binary_format(data: bytes, name: str) -> str | None:
     if data.startswith(b"%PDF-"):
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return "docx" if name.lower().endswith((".docx", ".docm")) or b"word/" in data[:4096] else "zip"
+        if name.lower().endswith((".docx", ".docm")) or b"word/" in data[:4096]:
+            return "docx"
+        return "docx" if _zip_holds(data, "word/document.xml") else "zip"
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: legacy .doc / .wps / .xls
         return "doc"
     return None
+
+
+def _zip_holds(data: bytes, member: str) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return member in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
 
 
 def _text_format(text: str, name: str) -> str:

@@ -1,8 +1,9 @@
-"""Format readers. Each turns one decoded input into the same thing: a :class:`Document`.
+"""Format readers. Each turns one input into the same thing: a :class:`Document`.
 
 A document is the report's text as an ordered list of cells with provenance. A cell is one table cell
-(HTML ``<td>``, a pipe- or tab-separated field) or, for plain text, one line. Everything after the
-readers is format-blind.
+(HTML ``<td>``, a PDF or Word table cell, a pipe- or tab-separated field) or, for plain text, one line.
+Everything after the readers is format-blind. Text formats are read from their decoded text
+(:func:`read_document`), binary ones (PDF, Word) from their bytes (:func:`read_binary_document`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, slots=True)
 class Cell:
     text: str  # normalized text
-    raw: str  # the source text it came from, unchanged (a line, or an HTML cell's text)
-    line: int  # 1-based line in the source file
+    raw: str  # the source text it came from, unchanged (a line, an HTML or Word cell's text; PDF: the
+    # cell's text followed by its place on the page, " @p<page>:<x0>,<top>,<x1>,<bottom>" in points)
+    line: int  # 1-based line in the source file (PDF: page number; Word: paragraph or table row number)
     row: int  # index of the source row (text line / <tr>); cells of one row share it
     col: int | None  # grid column (HTML, with spans) or field index (pipes/tabs); None for plain lines
     structured: bool  # True when the source marks cell boundaries (so an empty cell is a real cell)
@@ -28,6 +30,31 @@ class Document:
     cells: list[Cell] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # normalized text lines, for metadata
     traditional: bool = False
+    pages: int | None = None  # pages read (paged formats)
+    notes: list[str] = field(default_factory=list)  # what the reader did, for reports.notes
+    problems: list[str] = field(default_factory=list)  # what it could not do (a limit hit), for the reason
+
+
+class Unreadable(Exception):
+    """The input cannot be read as a report; the message says why and what to do, for ``reason``."""
+
+
+BINARY_FORMATS = ("pdf", "docx", "doc")
+
+
+def read_binary_document(data: bytes, fmt: str) -> Document:
+    """The document of a PDF or Word file; :class:`Unreadable` when it cannot be read."""
+    from pipeline.readers.docx import read_doc, read_docx
+    from pipeline.readers.pdf import read_pdf
+
+    readers = {"pdf": read_pdf, "docx": read_docx, "doc": read_doc}
+    try:
+        return readers[fmt](data)
+    except Unreadable:
+        raise
+    except Exception as exc:  # a reader bug or a file feature it does not handle: never a crash
+        raise Unreadable(f"the {fmt} reader failed on this file ({type(exc).__name__}: {exc}); "
+                         "give the text or HTML version, and report the file") from exc
 
 
 def read_document(text: str, fmt: str) -> Document:
