@@ -6,7 +6,7 @@ RAW    ?= data/raw
 OUT    ?= data/dataset
 STAMP  := $(VENV)/.installed
 
-.PHONY: dataset test install clean notebooks dictionary export
+.PHONY: dataset test install clean notebooks dictionary export bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,10 @@ dictionary: $(STAMP)
 
 export: $(STAMP)
 	$(BIN)/ogi export --db $(DATASET) --out data/export
+
+# --- benchmark -----------------------------------------------------------------------------------------
+# `make bench` (N=10000 synthetic reports by default, plus the samples): throughput, memory, the floor,
+# incremental rebuilds; results appended to bench/results.md.
+N ?= 10000
+bench: $(STAMP)
+	$(BIN)/python -m pipeline.bench --n $(N)

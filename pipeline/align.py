@@ -15,6 +15,7 @@ reason in ``evidence``. Proofs used:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.domain import Column
 from pipeline.stream import Token, parse_number
@@ -23,8 +24,7 @@ MAX_CANDIDATES = 20000
 MAX_RUN_DIGITS = 64  # a longer run is not a table row; splitting it would take forever
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
     col: str
     status: str  # reported / blank / ambiguous
     value: float | None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import multiprocessing
 import os
 import re
@@ -27,7 +28,7 @@ from pipeline import cache as cache_mod
 from pipeline import rules, schemas, store
 from pipeline.decode import decode
 from pipeline.discover import SourceFile, sha256_hex
-from pipeline.facts import reading_findings, table_facts
+from pipeline.facts import REPORT_FIELDS, FactCell, reading_findings, table_facts
 from pipeline.metadata import read_metadata
 from pipeline.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
 from pipeline.tables import Tables, read_tables
@@ -42,8 +43,16 @@ _UNSUPPORTED = {
 @dataclass
 class ReportResult:
     report: dict
-    facts: list[dict]
+    facts: list[FactCell]  # the report's fields (report_id, source_file, agency, year) are in ``report``
     findings: list[dict] = field(default_factory=list)  # problems seen while reading (violation rows)
+
+    def fact_rows(self) -> list[dict]:
+        """The facts as dicts with every column (for inspection and tests)."""
+        base = {name: self.report[name] for name in REPORT_FIELDS}
+        return [{**base, **cell._asdict()} for cell in self.facts]
+
+    def facts_frame(self) -> pl.DataFrame:
+        return schemas.facts_frame([(self.report, self.facts)])
 
 
 @dataclass(frozen=True)
@@ -179,7 +188,7 @@ def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -
         return ReportResult(report, [])
 
     report["template"] = tables.template
-    facts = table_facts(tables, report)
+    facts = table_facts(tables)
     report.update(_status(tables, facts))
     report["notes"] = "; ".join(n for t in tables.all() for n in t.notes) or None
     return ReportResult(report, facts, reading_findings(tables, report["report_id"]))
@@ -193,7 +202,7 @@ _TABLE_NAMES = {"proactive": "Table 2 (主动公开)", "requests": "Table 3 (收
                 "appeals": "Table 4 (行政复议、行政诉讼)"}
 
 
-def _status(tables: Tables, facts: list[dict]) -> dict:
+def _status(tables: Tables, facts: list[FactCell]) -> dict:
     problems = []
     order = [t.found for t in tables.all()]
     missing = [_TABLE_NAMES[t.section] for t in tables.all() if not t.found]
@@ -206,13 +215,13 @@ def _status(tables: Tables, facts: list[dict]) -> dict:
         if table.found and table.missing_rows:
             problems.append(f"{_TABLE_NAMES[table.section]}: rows not found: {', '.join(table.missing_rows)}")
     problems.extend(tables.notes)
-    cells = [f for f in facts if f["status"] != "derived"]
+    cells = [f for f in facts if f.status != "derived"]
     incomplete = bool(missing) or any(t.missing_rows for t in tables.all())
     return {
         "status": "partial" if incomplete else "parsed",
         "reason": "; ".join(problems) or None,
         "n_cells": len(cells),
-        "n_ambiguous": sum(1 for f in cells if f["status"] == "ambiguous"),
+        "n_ambiguous": sum(1 for f in cells if f.status == "ambiguous"),
     }
 
 
@@ -287,8 +296,7 @@ def process_file_cached(source: SourceFile, limits: Limits, cache: cache_mod.Cac
     stored = cache.get("report", name)
     if stored is not None:
         report, facts, findings = stored
-        return ReportResult({**report, "source_file": source.source_file},
-                            [{**f, "source_file": source.source_file} for f in facts], findings)
+        return ReportResult({**report, "source_file": source.source_file}, facts, findings)
     result = process_data(source, data, limits)
     if not (result.report["reason"] or "").startswith(("reading stopped", "reader error")):
         cache.put("report", name, (result.report, result.facts, result.findings))
@@ -297,7 +305,7 @@ def process_file_cached(source: SourceFile, limits: Limits, cache: cache_mod.Cac
 
 def batch_frames(results: list[ReportResult]) -> BatchResult:
     """Frames of one batch: facts, within-report violations, validated with the pandera models."""
-    facts = schemas.facts_frame([f for r in results for f in r.facts])
+    facts = schemas.facts_frame([(r.report, r.facts) for r in results])
     within = rules.evaluate(facts, scope="report")[0] if facts.height else schemas.violations_frame([])
     findings = schemas.violations_frame([v for r in results for v in r.findings])
     violations = pl.concat([within, findings]).sort(["report_id", "rule", "section", "row", "col"], nulls_last=True)
@@ -388,30 +396,45 @@ class BuildSummary:
     version: Path
 
 
+_BATCH_PARTS = ("reports", "facts", "violations", "cross_year")
+
+
+def _load_batch(cache: cache_mod.Cache, key: str) -> BatchResult | None:
+    frames = cache.get_frames("batch", key, _BATCH_PARTS)
+    return BatchResult(**frames) if frames else None
+
+
+def _store_batch(cache: cache_mod.Cache, key: str, result: BatchResult) -> None:
+    cache.put_frames("batch", key, {part: getattr(result, part) for part in _BATCH_PARTS})
+
+
 def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), jobs: int = 1,
               cache_folder: Path | None = None, on_progress=None) -> BuildSummary:
     """Read every source, write the dataset to ``out`` atomically, return what was written."""
     cache = cache_mod.Cache(cache_folder)
     stats = cache.load_stats()
     batches = plan_batches(sources)
+    keys: list[str | None] = []
+    for batch in batches:
+        shas = [_known_sha(stats, s) for s in batch]
+        keys.append(batch_key(batch, shas, limits) if all(shas) else None)
+    if cache.folder is not None and all(keys):
+        unchanged = _unchanged_dataset(out, keys)
+        if unchanged is not None:
+            if on_progress:
+                on_progress(len(sources))
+            return unchanged
+    todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
     first_seen: dict[str, str] = {}
     reports, cross, counts = [], [], {"cells": 0, "ambiguous": 0, "failed": 0}
     with store.DatasetWriter(out) as writer:
-        todo, keys = [], {}
-        for index, batch in enumerate(batches):
-            shas = [_known_sha(stats, s) for s in batch]
-            if all(shas):
-                keys[index] = batch_key(batch, shas, limits)
-            if index not in keys or cache.get("batch", keys[index]) is None:
-                todo.append(index)
         computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
         for index, batch in enumerate(batches):
-            if index in todo:
-                result = next(computed)
-                key = batch_key(batch, result.reports["sha256"].to_list(), limits)
-                cache.put("batch", key, result)
-            else:
-                result = cache.get("batch", keys[index])
+            result = _load_batch(cache, keys[index]) if index not in todo else None
+            if result is None:
+                result = next(computed) if index in todo else process_batch(batch, limits, cache.folder)
+                keys[index] = batch_key(batch, result.reports["sha256"].to_list(), limits)
+                _store_batch(cache, keys[index], result)
             result = _drop_duplicates(result, first_seen)
             writer.write("facts", result.facts)
             writer.write("violations", result.violations)
@@ -429,9 +452,30 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
         writer.write("violations", cross_violations)
         counts["failed"] += cross_violations.filter(pl.col("outcome") == "failed").height
         report_frame = _final_reports(reports, cross_violations)
+        writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts})
         version = writer.commit(report_frame)
     _remember_stats(cache, stats, sources, report_frame)
     return BuildSummary(report_frame, counts["cells"], counts["ambiguous"], counts["failed"], version)
+
+
+BUILD_RECORD = "build.json"
+
+
+def _unchanged_dataset(out: Path, keys: list[str]) -> BuildSummary | None:
+    """The dataset at ``out`` when it was built from exactly these batches by this builder: then a
+    new build would write the same bytes, and there is nothing to do."""
+    try:
+        record = json.loads((out / BUILD_RECORD).read_text(encoding="utf-8"))
+        if record.get("builder") != cache_mod.builder_version() or record.get("batches") != keys:
+            return None
+        reports = pl.read_parquet(out / "reports.parquet")
+        if not all((out / f"{name}.parquet").exists() for name in ("facts", "violations")):
+            return None
+    except (OSError, ValueError, pl.exceptions.ComputeError):
+        return None
+    counts = record["counts"]
+    store.remove_stale_versions(out)
+    return BuildSummary(reports, counts["cells"], counts["ambiguous"], counts["failed"], out.resolve())
 
 
 def _final_reports(reports: list[pl.DataFrame], cross_violations: pl.DataFrame) -> pl.DataFrame:
@@ -449,12 +493,8 @@ def _final_reports(reports: list[pl.DataFrame], cross_violations: pl.DataFrame) 
 
 
 def _known_sha(stats: dict, source: SourceFile) -> str | None:
-    try:
-        st = source.path.stat()
-    except OSError:
-        return None
-    known = stats.get(str(source.path.resolve()))
-    if known and known[0] == st.st_size and known[1] == st.st_mtime_ns:
+    known = stats.get(os.path.abspath(source.path))
+    if known and source.size is not None and known[0] == source.size and known[1] == source.mtime_ns:
         return known[2]
     return None
 
@@ -464,13 +504,9 @@ def _remember_stats(cache: cache_mod.Cache, stats: dict, sources: list[SourceFil
         return
     sha_of = dict(zip(reports["source_file"], reports["sha256"]))
     for source in sources:
-        try:
-            st = source.path.stat()
-        except OSError:
-            continue
         sha = sha_of.get(source.source_file)
-        if sha:
-            stats[str(source.path.resolve())] = (st.st_size, st.st_mtime_ns, sha)
+        if sha and source.size is not None:
+            stats[os.path.abspath(source.path)] = (source.size, source.mtime_ns, sha)
     cache.save_stats(stats)
 
 

@@ -65,6 +65,36 @@ class Cache:
         except OSError:
             pass  # a cache that cannot be written only costs time
 
+    def put_frames(self, kind: str, name: str, frames: dict) -> None:
+        """Frames as zstd-compressed Arrow IPC files in one folder (fast to read back, no pickling)."""
+        if self.folder is None:
+            return
+        final = self.folder / kind / name[:2] / name
+        if final.exists():
+            return
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
+            for part, frame in frames.items():
+                frame.write_ipc(staging / f"{part}.arrow", compression="zstd")
+            os.replace(staging, final)
+        except OSError:
+            pass
+
+    def get_frames(self, kind: str, name: str, parts: tuple[str, ...]) -> dict | None:
+        if self.folder is None:
+            return None
+        import polars as pl
+
+        folder = self.folder / kind / name[:2] / name
+        try:
+            return {part: pl.read_ipc(folder / f"{part}.arrow", memory_map=False) for part in parts}
+        except (OSError, pl.exceptions.ComputeError):
+            return None
+
+    def has_frames(self, kind: str, name: str) -> bool:
+        return self.folder is not None and (self.folder / kind / name[:2] / name).is_dir()
+
     def load_stats(self) -> dict[str, tuple[int, int, str]]:
         return self.get("stat", "files") or {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,28 @@ class SourceFile:
     source_file: str  # path relative to the INPUT it was found under (as the contract asks)
     manifest_agency: str | None = None  # what a user's manifest says, overriding the text
     manifest_year: int | None = None
+    size: int | None = None  # from the directory listing, to recognise unchanged files
+    mtime_ns: int | None = None
+
+
+def _walk(root: str, prefix: str, out: list[tuple[str, str, int, int]]) -> None:
+    """Regular files under ``root`` (hidden entries skipped), with size and mtime, by os.scandir."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        rel = f"{prefix}{entry.name}"
+        try:
+            if entry.is_dir(follow_symlinks=True):
+                _walk(entry.path, rel + "/", out)
+            elif entry.is_file(follow_symlinks=True):
+                st = entry.stat()
+                out.append((entry.path, rel, st.st_size, st.st_mtime_ns))
+        except OSError:
+            continue
 
 
 def discover(inputs: list[Path]) -> list[SourceFile]:
@@ -21,22 +44,24 @@ def discover(inputs: list[Path]) -> list[SourceFile]:
     A file reached twice through overlapping inputs is listed once.
     """
     found: list[SourceFile] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for root in inputs:
         if root.is_dir():
-            candidates = sorted(
-                p for p in root.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-            )
-            pairs = [(p, p.relative_to(root).as_posix()) for p in candidates]
+            listed: list[tuple[str, str, int, int]] = []
+            _walk(str(root), "", listed)
+            listed.sort(key=lambda item: item[1])
         else:
-            pairs = [(root, root.name)]
-        for path, rel in pairs:
-            key = path.resolve()
+            try:
+                st = root.stat()
+                listed = [(str(root), root.name, st.st_size, st.st_mtime_ns)]
+            except OSError:
+                listed = [(str(root), root.name, None, None)]
+        for path, rel, size, mtime in listed:
+            key = os.path.realpath(path) if len(inputs) > 1 else path
             if key in seen:
                 continue
             seen.add(key)
-            found.append(SourceFile(path, rel))
+            found.append(SourceFile(Path(path), rel, size=size, mtime_ns=mtime))
     return found
 
 

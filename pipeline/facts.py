@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pipeline import domain
 from pipeline.tables import Tables
 
-FACT_COLUMNS = (
-    "report_id", "source_file", "agency", "year", "template", "section", "row", "col",
-    "value", "status", "unit", "line", "raw", "evidence",
-)
+REPORT_FIELDS = ("report_id", "source_file", "agency", "year")  # the same for every fact of a report
+
+
+class FactCell(NamedTuple):
+    """One fact without its report's fields (see REPORT_FIELDS); the frame adds them per report."""
+
+    template: str
+    section: str
+    row: str
+    col: str
+    value: float | None
+    status: str
+    unit: str | None
+    line: int | None
+    raw: str | None
+    evidence: str | None
 
 YUAN_PER_WANYUAN = 10_000
 
 
-def table_facts(tables: Tables, report: dict) -> list[dict]:
+def table_facts(tables: Tables) -> list[FactCell]:
     """Facts for every cell of every table found. A row whose label is missing gives ambiguous cells."""
-    facts: list[dict] = []
-    base = {k: report[k] for k in ("report_id", "source_file", "agency", "year")}
+    facts: list[FactCell] = []
     for table in tables.all():
         if not table.found or table.template is None:
             continue
@@ -24,8 +37,8 @@ def table_facts(tables: Tables, report: dict) -> list[dict]:
             reading = table.rows.get(row.code)
             if reading is None:
                 for col in row.columns:
-                    facts.append(_fact(base, table.template, table.section, row.code, col.code, "ambiguous",
-                                       None, None, None, None, "row label not found in the table"))
+                    facts.append(FactCell(table.template, table.section, row.code, col.code, None, "ambiguous",
+                                          None, None, None, "row label not found in the table"))
                 continue
             columns = {c.code: c for c in row.columns}
             for cell in reading.alignment.readings:
@@ -35,15 +48,15 @@ def table_facts(tables: Tables, report: dict) -> list[dict]:
                 if col.money and cell.unit and col.unit not in ("unspecified", cell.unit):
                     evidence = f"unit {cell.unit} written in the cell contradicts the header ({col.unit})"
                 token = cell.token
-                facts.append(_fact(
-                    base, table.template, table.section, row.code, cell.col, cell.status,
-                    cell.value if cell.status == "reported" else None,
+                facts.append(FactCell(
+                    table.template, table.section, row.code, cell.col,
+                    float(cell.value) if cell.status == "reported" else None, cell.status,
                     unit if cell.status == "reported" else None,
                     token.line if token else reading.label_line,
                     token.raw() if token else None,
                     evidence,
                 ))
-    facts.extend(derived_facts(facts, base))
+    facts.extend(derived_facts(facts))
     return facts
 
 
@@ -78,11 +91,11 @@ def _rows_to_emit(table):
     return rows
 
 
-def derived_facts(facts: list[dict], base: dict) -> list[dict]:
+def derived_facts(facts: list[FactCell]) -> list[FactCell]:
     """Sums that make templates comparable (derived.csv) and money converted to 万元."""
     out = []
-    index = {(f["section"], f["row"], f["col"]): f for f in facts}
-    templates = {f["section"]: f["template"] for f in facts}
+    index = {(f.section, f.row, f.col): f for f in facts}
+    templates = {f.section: f.template for f in facts}
     for rule in domain.derived_sums():
         if templates.get(rule.section) != rule.template:
             continue
@@ -90,25 +103,16 @@ def derived_facts(facts: list[dict], base: dict) -> list[dict]:
             continue  # printed in this report (a hybrid table), nothing to derive
         for col in _columns(rule):
             parts = [index.get((rule.section, term, col.code)) for term in rule.terms]
-            if all(p is not None and p["status"] == "reported" for p in parts):
-                out.append(_fact(base, rule.template, rule.section, rule.row, col.code, "derived",
-                                 sum(p["value"] for p in parts), rule.unit, None, None,
-                                 f"sum of {'+'.join(rule.terms)}"))
+            if all(p is not None and p.status == "reported" for p in parts):
+                out.append(FactCell(rule.template, rule.section, rule.row, col.code,
+                                    float(sum(p.value for p in parts)), "derived", rule.unit, None, None,
+                                    f"sum of {'+'.join(rule.terms)}"))
     for f in facts:
-        if f["status"] == "reported" and f["unit"] == "元":
-            out.append(_fact(base, f["template"], f["section"], f["row"], f["col"], "derived",
-                             round(f["value"] / YUAN_PER_WANYUAN, 6), "万元", f["line"], f["raw"],
-                             "converted from 元 to 万元"))
+        if f.status == "reported" and f.unit == "元":
+            out.append(f._replace(value=round(f.value / YUAN_PER_WANYUAN, 6), status="derived", unit="万元",
+                                  evidence="converted from 元 to 万元"))
     return out
 
 
 def _columns(rule):
     return domain.layout(rule.template, rule.section)[0].columns
-
-
-def _fact(base, template, section, row, col, status, value, unit, line, raw, evidence) -> dict:
-    return {
-        **base, "template": template, "section": section, "row": row, "col": col,
-        "value": None if value is None else float(value), "status": status, "unit": unit,
-        "line": line, "raw": raw, "evidence": evidence,
-    }

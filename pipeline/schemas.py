@@ -40,8 +40,19 @@ def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
     return pl.DataFrame({name: [row[name] for row in rows] for name in schema}, schema=schema)
 
 
-def facts_frame(rows: list[dict]) -> pl.DataFrame:
-    return _frame(rows, FACT_SCHEMA)
+def facts_frame(reports: list[tuple[dict, list]]) -> pl.DataFrame:
+    """Facts of several reports: (report row, its FactCells) pairs; report fields repeat per cell."""
+    from pipeline.facts import REPORT_FIELDS, FactCell
+
+    columns: dict[str, list] = {name: [] for name in FACT_SCHEMA}
+    for report, cells in reports:
+        if not cells:
+            continue
+        for name in REPORT_FIELDS:
+            columns[name].extend([report[name]] * len(cells))
+        for name, values in zip(FactCell._fields, zip(*cells)):
+            columns[name].extend(values)
+    return pl.DataFrame(columns, schema=FACT_SCHEMA)
 
 
 def reports_frame(rows: list[dict]) -> pl.DataFrame:

@@ -11,6 +11,7 @@ the same input gives byte-identical files.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -67,6 +68,9 @@ class DatasetWriter:
         if frame.height:
             self._writers[name].write_table(frame.to_arrow().cast(self._schemas[name]))
 
+    def write_json(self, name: str, value) -> None:
+        (self.version / name).write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
+
     def commit(self, reports: pl.DataFrame) -> Path:
         for name, writer in self._writers.items():
             writer.close()
@@ -99,6 +103,18 @@ def write_dataset(out: Path, facts: pl.DataFrame, reports: pl.DataFrame, violati
         writer.write("facts", facts)
         writer.write("violations", violations)
         return writer.commit(reports)
+
+
+def remove_stale_versions(out: Path) -> None:
+    """Version folders other than the current one (left by a build that was killed)."""
+    out = Path(os.path.abspath(out))
+    builds = out.parent / f".{out.name}.builds"
+    if not out.is_symlink() or not builds.is_dir():
+        return
+    current = out.resolve()
+    for old in builds.iterdir():
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _swap_in(out: Path, version: Path) -> None:

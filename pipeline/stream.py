@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.normalize import raw_span
 from pipeline.readers import Cell
@@ -25,8 +25,7 @@ _NON_SPACE = re.compile(r"\S+")
 _NUMBERING_AFTER = re.compile(r"[.、][^\d]")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # 'num' | 'blank' (a printed placeholder) | 'empty' (an empty structured cell)
     text: str  # the normalized piece, e.g. '297.17万元', '-18', '0000000'
     cell: Cell

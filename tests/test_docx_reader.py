@@ -26,7 +26,7 @@ def process(data: bytes, name: str = "report.docx"):
 
 
 def printed(result) -> dict:
-    return {(f["section"], f["row"], f["col"]): (f["status"], f["value"]) for f in result.facts
+    return {(f["section"], f["row"], f["col"]): (f["status"], f["value"]) for f in result.fact_rows()
             if f["status"] != "derived"}
 
 

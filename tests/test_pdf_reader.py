@@ -27,7 +27,7 @@ def process(data: bytes, name: str = "report.pdf"):
 
 
 def printed(result) -> dict:
-    return {(f["section"], f["row"], f["col"]): (f["status"], f["value"]) for f in result.facts
+    return {(f["section"], f["row"], f["col"]): (f["status"], f["value"]) for f in result.fact_rows()
             if f["status"] != "derived"}
 
 
@@ -51,7 +51,7 @@ def test_pdf_round_trip_gives_every_printed_value_back_exactly(split_report_pdf)
 def test_pdf_table_split_over_two_pages_is_joined_and_keeps_page_provenance(split_report_pdf):
     result = process(split_report_pdf)
     assert "1 table(s) continued on the next page joined" in result.report["notes"]
-    facts = {(f["row"], f["col"]): f for f in result.facts if f["section"] == "requests"}
+    facts = {(f["row"], f["col"]): f for f in result.fact_rows() if f["section"] == "requests"}
     assert facts[("granted", "total")]["line"] == 1
     assert facts[("denied_process_info", "natural_person")]["line"] == 2  # first row after the break
     raw = facts[("denied_process_info", "natural_person")]["raw"]

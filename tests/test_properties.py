@@ -34,7 +34,7 @@ def test_any_text_gives_a_report_row_and_never_an_exception(text, name):
     result = process_bytes(SourceFile(None, name), text.encode("utf-8", "surrogatepass"))
     assert result.report["status"] in ("parsed", "partial", "rejected")
     assert result.report["status"] == "parsed" or result.report["reason"]
-    for fact in result.facts:
+    for fact in result.fact_rows():
         assert (fact["value"] is None) == (fact["status"] in ("blank", "ambiguous"))
 
 
@@ -75,6 +75,6 @@ def test_well_formed_tables_come_back_exactly(generated, layout, traditional, se
     report = render_report(template, t2, t3, t4, layout, random.Random(seed), traditional)
     result = process_bytes(SourceFile(None, report.name), report.data)
     got = {(f["section"], f["row"], f["col"]): ("blank" if f["status"] == "blank" else f["value"])
-           for f in result.facts if f["status"] != "derived"}
+           for f in result.fact_rows() if f["status"] != "derived"}
     expected = {(s, r, c): (v if v == "blank" else float(v)) for s, r, c, v in report.truth}
     assert got == expected

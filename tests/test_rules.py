@@ -8,7 +8,7 @@ from pipeline.discover import SourceFile
 
 def facts_of(values) -> pl.DataFrame:
     result = process_bytes(SourceFile(None, "r.txt"), pipe_report_2021(values).encode())
-    return schemas.facts_frame(result.facts)
+    return result.facts_frame()
 
 
 def test_consistent_report_has_no_violations():
@@ -45,7 +45,7 @@ def test_rules_with_unread_operands_are_not_assessable_never_passed():
 def test_a_negative_count_is_ambiguous_and_a_plausibility_finding():
     text = pipe_report_2021().replace("行政处罚 | 7 |", "行政处罚 | -7 |")
     result = process_bytes(SourceFile(None, "r.txt"), text.encode())
-    cell = [f for f in result.facts if f["row"] == "administrative_penalty"][0]
+    cell = [f for f in result.fact_rows() if f["row"] == "administrative_penalty"][0]
     assert (cell["status"], cell["value"]) == ("ambiguous", None)
     assert [(v["rule"], v["actual"]) for v in result.findings] == [("P0_non_negative", -7.0)]
 
@@ -58,9 +58,9 @@ def test_cross_year_carry_over_compares_consecutive_years_of_one_agency():
         values["new_received"] = [values["total"][i] + values["carried_forward"][i] - values["carried_over"][i]
                                   for i in range(7)]
         text = pipe_report_2021(values, agency=agency, year=year)
-        return process_bytes(SourceFile(None, f"{agency}{year}.txt"), text.encode()).facts
-    facts = schemas.facts_frame(report(2021, 0, 2) + report(2022, 3, 1) + report(2023, 1, 0)
-                                + report(2022, 5, 0, agency="另一县某某局"))
+        return process_bytes(SourceFile(None, f"{agency}{year}.txt"), text.encode()).facts_frame()
+    facts = pl.concat([report(2021, 0, 2), report(2022, 3, 1), report(2023, 1, 0),
+                       report(2022, 5, 0, agency="另一县某某局")])
     found = rules.check(facts).filter(pl.col("rule") == "X1_carry_over")
     assert {(r["col"], r["expected"], r["actual"], r["outcome"]) for r in found.iter_rows(named=True)} == {
         ("natural_person", 2.0, 3.0, "failed"), ("total", 2.0, 3.0, "failed")}

@@ -10,7 +10,7 @@ from pipeline.discover import SourceFile
 
 @pytest.fixture
 def facts() -> pl.DataFrame:
-    return schemas.facts_frame(process_bytes(SourceFile(None, "r.txt"), pipe_report_2021().encode()).facts)
+    return process_bytes(SourceFile(None, "r.txt"), pipe_report_2021().encode()).facts_frame()
 
 
 def test_builder_output_passes_the_facts_model(facts):

@@ -10,7 +10,7 @@ from pipeline.synth import ENCODINGS, LAYOUTS, generate, make_report
 def read_back(report):
     result = process_bytes(SourceFile(None, report.name), report.data)
     got = {}
-    for f in result.facts:
+    for f in result.fact_rows():
         if f["status"] == "derived":
             continue
         value = "blank" if f["status"] == "blank" else "?" if f["status"] == "ambiguous" else f["value"]

@@ -9,10 +9,10 @@ Everything after the readers is format-blind. Text formats are read from their d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     text: str  # normalized text
     raw: str  # the source text it came from, unchanged (a line, an HTML or Word cell's text; PDF: the
     # cell's text followed by its place on the page, " @p<page>:<x0>,<top>,<x1>,<bottom>" in points)

@@ -1,0 +1,203 @@
+"""Benchmark: ``make bench`` (``python -m pipeline.bench --n 10000``).
+
+Builds N synthetic reports (plus the sample reports) and prints reports/s, MB/s, the peak memory of
+the whole process tree, and the ratio to a floor measured in the same run (read the same files,
+decode, NFKC, OpenCC t2s, nothing else, on as many processes as the build). Then a rebuild with no
+change, a rebuild after adding 1 % of files, a byte-for-byte comparison with the clean build, and the
+share of synthetic truth recovered. Results are appended to ``bench/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipeline.decode import decode
+from pipeline.normalize import _t2s
+from pipeline.synth import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _floor_one(paths: list[str]) -> int:
+    t2s = _t2s()
+    size = 0
+    for path in paths:
+        data = Path(path).read_bytes()
+        size += len(data)
+        text = decode(data, path).text or ""
+        t2s.convert(unicodedata.normalize("NFKC", text))
+    return size
+
+
+def measure_floor(files: list[Path], jobs: int) -> float:
+    """Seconds to read, decode, NFKC and t2s every file, on ``jobs`` processes."""
+    chunks = [[str(p) for p in files[i::jobs]] for i in range(jobs)]
+    start = time.perf_counter()
+    if jobs == 1:
+        _floor_one(chunks[0])
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(_floor_one, chunks))
+    return time.perf_counter() - start
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+    total = 0
+    pids = [pid]
+    seen = set()
+    while pids:
+        current = pids.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                pids.extend(int(p) for p in f.read().split())
+        except OSError:
+            continue
+    return total
+
+
+def timed_build(inputs: Path, out: Path, jobs: int, cache: bool) -> tuple[float, int]:
+    """Run ``ogi build`` as a separate process: (seconds, peak RSS of its process tree)."""
+    command = [sys.executable, "-m", "pipeline", "build", str(inputs), "--out", str(out), "--jobs", str(jobs)]
+    if not cache:
+        command.append("--no-cache")
+    peak = 0
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"build failed: {stderr.decode(errors='replace')[-2000:]}")
+    return seconds, peak
+
+
+def write_inputs(folder: Path, n: int, seed: int, start: int = 0) -> list:
+    folder.mkdir(parents=True, exist_ok=True)
+    reports = []
+    for report in generate(seed, n + start):
+        if int(report.name.split("_")[2]) < start:
+            continue
+        (folder / report.name).write_bytes(report.data)
+        reports.append(report)
+    return reports
+
+
+def truth_recovered(dataset: Path, reports: list) -> tuple[int, int]:
+    import polars as pl
+
+    facts = pl.read_parquet(dataset / "facts.parquet", columns=["source_file", "section", "row", "col", "value",
+                                                                 "status"]).filter(pl.col("status") != "derived")
+    got = {}
+    for file, section, row, col, value, status in facts.iter_rows():
+        got[(file, section, row, col)] = "blank" if status == "blank" else "?" if status == "ambiguous" else value
+    right = total = 0
+    for report in reports:
+        for section, row, col, value in report.truth:
+            total += 1
+            expected = value if value == "blank" else float(value)
+            right += got.get((report.name, section, row, col)) == expected
+    return right, total
+
+
+def pdf_pages_per_second() -> str:
+    pdfs = sorted((ROOT.parent / "shared" / "corpus" / "pdf").glob("*.pdf"))
+    if not pdfs:
+        return "n/a (no PDFs in ../shared/corpus/pdf)"
+    from pipeline.readers.pdf import measure_pages_per_second
+
+    pages, seconds = measure_pages_per_second(p.read_bytes() for p in pdfs)
+    return f"{pages / seconds:.1f}" if seconds else "n/a"
+
+
+def run(n: int, jobs: int, seed: int, keep: Path | None) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="ogi-bench-")) if keep is None else keep
+    inputs, out = work / "raw", work / "dataset"
+    reports = write_inputs(inputs, n, seed)
+    for sample in sorted((ROOT / "data" / "raw").glob("*")):
+        shutil.copy(sample, inputs / sample.name)
+    files = sorted(p for p in inputs.iterdir() if p.is_file())
+    megabytes = sum(p.stat().st_size for p in files) / 2**20
+
+    floor = measure_floor(files, jobs)
+    clean, clean_rss = timed_build(inputs, out, jobs, cache=False)
+    clean_facts = (out / "facts.parquet").read_bytes()
+    right, total = truth_recovered(out, reports)
+    timed_build(inputs, out, jobs, cache=True)  # fills the cache
+    unchanged, _ = timed_build(inputs, out, jobs, cache=True)
+    identical = (out / "facts.parquet").read_bytes() == clean_facts
+    added = write_inputs(inputs, max(1, n // 100), seed, start=n)
+    incremental, _ = timed_build(inputs, out, jobs, cache=True)
+    result = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "reports": len(files), "jobs": jobs, "megabytes": round(megabytes, 1),
+        "clean_s": round(clean, 2), "reports_per_s": round(len(files) / clean, 1),
+        "mb_per_s": round(megabytes / clean, 2), "peak_rss_mb": round(clean_rss / 2**20),
+        "floor_s": round(floor, 2), "ratio_to_floor": round(clean / floor, 1),
+        "unchanged_rebuild_s": round(unchanged, 2), "identical_to_clean": identical,
+        "added_files": len(added), "rebuild_after_adding_s": round(incremental, 2),
+        "synthetic_truth": f"{right}/{total}", "pdf_pages_per_s": pdf_pages_per_second(),
+    }
+    if keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def record(result: dict, path: Path) -> None:
+    header = "| " + " | ".join(result) + " |\n|" + "---|" * len(result) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text("# Benchmark results (`make bench`)\n\nOne row per run; see pipeline/bench.py for what "
+                        "each figure measures.\n\n" + header, encoding="utf-8")
+    with path.open("a", encoding="utf-8") as f:
+        f.write("| " + " | ".join(str(v) for v in result.values()) + " |\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=10_000, help="synthetic reports (default 10000)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.md")
+    args = parser.parse_args(argv)
+    result = run(args.n, args.jobs, args.seed, args.keep)
+    for key, value in result.items():
+        print(f"{key:>24}: {value}")
+    record(result, args.results)
+    print(f"appended to {args.results}")
+
+
+if __name__ == "__main__":
+    main()

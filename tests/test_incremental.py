@@ -1,0 +1,61 @@
+"""Incremental builds: cached results give the same bytes as a clean build, and no change means no work."""
+
+import os
+
+from typer.testing import CliRunner
+
+from pipeline.build import plan_batches
+from pipeline.cli import app
+from pipeline.discover import SourceFile, discover
+from pipeline.synth import generate
+
+
+def build(inputs, out, *extra):
+    result = CliRunner().invoke(app, ["build", str(inputs), "--out", str(out), "--jobs", "1", *extra])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def parquet_bytes(out):
+    return {name: (out / f"{name}.parquet").read_bytes() for name in ("facts", "reports", "violations")}
+
+
+def test_cached_and_incremental_builds_equal_a_clean_build_byte_for_byte(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    reports = list(generate(3, 60))
+    for report in reports[:50]:
+        (inputs / report.name).write_bytes(report.data)
+    out = tmp_path / "dataset"
+    build(inputs, out)
+    version = os.readlink(out)
+    build(inputs, out)
+    assert os.readlink(out) == version  # nothing changed: the dataset is left as it is
+    for report in reports[50:]:
+        (inputs / report.name).write_bytes(report.data)
+    (inputs / reports[0].name).write_bytes(reports[0].data.replace(b"\n", b"\r\n"))  # one file changes
+    build(inputs, out)
+    assert os.readlink(out) != version
+    clean = tmp_path / "clean"
+    build(inputs, clean, "--no-cache")
+    assert parquet_bytes(out) == parquet_bytes(clean)
+
+
+def test_batches_depend_on_file_names_only_so_an_added_file_changes_one_batch():
+    names = [f"report_{i:05d}.txt" for i in range(3000)]
+    sources = [SourceFile(None, n) for n in names]
+    before = [tuple(s.source_file for s in b) for b in plan_batches(sources)]
+    sources.insert(1234, SourceFile(None, "report_01233a.txt"))
+    after = [tuple(s.source_file for s in b) for b in plan_batches(sources)]
+    assert len(set(before) - set(after)) == 1 and len(set(after) - set(before)) == 1
+    assert len(before) > 3
+
+
+def test_discover_lists_files_with_size_and_time_and_skips_hidden(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "r.txt").write_text("x")
+    (tmp_path / ".hidden").write_text("x")
+    (tmp_path / "b.txt").write_text("xy")
+    found = discover([tmp_path])
+    assert [(s.source_file, s.size) for s in found] == [("a/r.txt", 1), ("b.txt", 2)]
+    assert all(s.mtime_ns for s in found)
