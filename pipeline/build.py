@@ -253,10 +253,11 @@ def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> d
 BATCH_TARGET = 400  # reports per batch, on average
 
 
-def plan_batches(sources: list[SourceFile], target: int = BATCH_TARGET) -> list[list[SourceFile]]:
+def plan_batches(sources: list[SourceFile], target: int | None = None) -> list[list[SourceFile]]:
     """Split the (sorted) inputs into batches whose boundaries depend only on the files' names: a
     batch ends after a file whose name hashes to 0 modulo ``target``. Adding or changing a file then
     changes only the batch it falls in, so every other batch is found in the cache."""
+    target = target or BATCH_TARGET
     batches: list[list[SourceFile]] = []
     current: list[SourceFile] = []
     for source in sources:

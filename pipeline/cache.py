@@ -88,7 +88,7 @@ class Cache:
 
         folder = self.folder / kind / name[:2] / name
         try:
-            return {part: pl.read_ipc(folder / f"{part}.arrow", memory_map=False) for part in parts}
+            return {part: pl.read_ipc(folder / f"{part}.arrow") for part in parts}
         except (OSError, pl.exceptions.ComputeError):
             return None
 

@@ -20,7 +20,10 @@ def parquet_bytes(out):
     return {name: (out / f"{name}.parquet").read_bytes() for name in ("facts", "reports", "violations")}
 
 
-def test_cached_and_incremental_builds_equal_a_clean_build_byte_for_byte(tmp_path):
+def test_cached_and_incremental_builds_equal_a_clean_build_byte_for_byte(tmp_path, monkeypatch):
+    import pipeline.build
+
+    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)  # several batches, most of them cached
     inputs = tmp_path / "in"
     inputs.mkdir()
     reports = list(generate(3, 60))
