@@ -250,7 +250,7 @@ def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> d
 
 # --- batches: the unit of parallel work, caching and writing ---------------------------------------------
 
-BATCH_TARGET = 400  # reports per batch, on average
+BATCH_TARGET = 300  # reports per batch, on average (at most twice that)
 
 
 def plan_batches(sources: list[SourceFile], target: int | None = None) -> list[list[SourceFile]]:
@@ -263,7 +263,7 @@ def plan_batches(sources: list[SourceFile], target: int | None = None) -> list[l
     for source in sources:
         current.append(source)
         boundary = int.from_bytes(hashlib.blake2b(source.source_file.encode(), digest_size=8).digest(), "big")
-        if boundary % target == 0 or len(current) >= 4 * target:
+        if boundary % target == 0 or len(current) >= 2 * target:
             batches.append(current)
             current = []
     if current:

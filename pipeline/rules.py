@@ -163,8 +163,10 @@ def cross_year_operands(facts: pl.DataFrame) -> pl.DataFrame:
     for section, codes in _cross_year_codes().items():
         wanted = wanted | ((pl.col("section") == section)
                            & (pl.col("row").is_in(list(codes)) | pl.col("col").is_in(list(codes))))
+    repeated = ("report_id", "agency", "agency_key", "template", "section", "row", "col", "status")
     return cells.filter(wanted).select(
-        "report_id", "agency", "agency_key", "year", "template", "section", "row", "col", "value", "status", "line")
+        "report_id", "agency", "agency_key", "year", "template", "section", "row", "col", "value", "status", "line"
+    ).with_columns(pl.col(c).cast(pl.Categorical) for c in repeated)  # compact while all batches accumulate
 
 
 def evaluate(facts: pl.DataFrame, scope: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
