@@ -379,7 +379,7 @@ def _run_batches(batches, limits, cache_folder, jobs):
     with pool:
         pending = deque()
         queue = iter(batches)
-        for batch in itertools.islice(queue, 2 * jobs):
+        for batch in itertools.islice(queue, jobs + 1):  # a bounded window: memory stays flat
             pending.append(pool.submit(process_batch, batch, limits, cache_folder))
         while pending:
             result = pending.popleft().result()
