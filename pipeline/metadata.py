@@ -19,6 +19,9 @@ _YEAR = r"(20[0-4]\d|19\d\d)"
 _TITLE = re.compile(
     _YEAR + r"年度?(?:政府|政务)?(?:信息)?公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
 )
+# 2021年某某县财政局政府信息公开工作年度报告: the year first, then the agency
+_TITLE_YEAR_FIRST = re.compile(
+    _YEAR + r"年度?([^\d，,。；;：:、]{2,30}?)(?:政府|政务)信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)")
 # A title's agency part ends like an agency or a place, and is not the start of a sentence
 # (现将本机关2022年政府信息公开工作年度报告公布如下).
 _AGENCY_END = re.compile(
@@ -67,6 +70,11 @@ def _title_candidates(lines: list[str]):
     for i, line in enumerate(lines):
         compact = _compact(line)
         m = _TITLE.search(compact)
+        year_first = _TITLE_YEAR_FIRST.search(compact) if not m else None
+        if year_first and not chrome.match(line.strip()):
+            head = year_first.group(2)
+            if _AGENCY_END.search(head) and not _NOT_AGENCY.search(head):
+                yield head, int(year_first.group(1)), i
         if m and not chrome.match(line.strip()):
             head = _TITLE_PREFIX.sub("", compact[: m.start()]).strip()
             head = _TITLE_SEPARATORS.split(head)[-1]  # breadcrumbs, site names, spam before the title

@@ -95,10 +95,20 @@ class Stream:
     def cell_of(self, compact_pos: int) -> int:
         return self.cell_at(self.to_spaced(compact_pos))
 
-    def tokens(self, compact_start: int, compact_end: int) -> tuple[list[Token], bool]:
+    def to_compact(self, spaced_pos: int) -> int:
+        """Compact position of the first non-space character at or after a spaced position."""
+        run = bisect.bisect_right(self._spaced_starts, spaced_pos) - 1
+        if run < 0:
+            return 0
+        offset = spaced_pos - self._spaced_starts[run]
+        length = (self._compact_starts[run + 1] if run + 1 < len(self._compact_starts) else len(self.compact)) \
+            - self._compact_starts[run]
+        return self._compact_starts[run] + offset if offset < length else self._compact_starts[run] + length
+
+    def tokens(self, compact_start: int, compact_end: int) -> tuple[list[Token], int | None]:
         """Value tokens in a compact span, up to the first piece of text that is not a value.
 
-        Returns the tokens and whether reading stopped at text (so later numbers were not taken).
+        Returns the tokens and, when reading stopped at text, the compact position of that text.
         """
         # Start right after the label's last character, so empty cells between the label and the
         # first number are seen (they may be blank values).
@@ -129,12 +139,13 @@ class Stream:
                 for sub in _SIGN_SPLIT.split(piece) if ("+" in piece or "-" in piece) else (piece,):
                     stopped = self._classify(sub, cell, piece_start, glued_next, tokens)
                     if stopped:
-                        return tokens, True
+                        taken = tokens[-1].end if tokens and tokens[-1].cell is cell else piece_start
+                        return tokens, self.to_compact(cstart + max(taken, piece_start))
                     piece_start += len(sub)
                     glued_next = True  # pieces split at a sign touch each other
                 glued_next = False
             glued_next = False
-        return tokens, False
+        return tokens, None
 
     def value_groups(self, compact_start: int, compact_end: int) -> list[list[Token]]:
         """Runs of values, each within one cell (one line of a PDF text dump), between pieces of text.

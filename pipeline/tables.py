@@ -405,15 +405,18 @@ def _read_hybrid_other(requests: TableReading, parser: _TableParser, found, run_
     requests.notes.append(why)
 
 
+def _skip_header_words(compact: str, header: re.Pattern, pos: int, end: int) -> int:
+    while True:
+        m = header.match(compact, pos, end)
+        if not m or m.end() == pos:
+            return pos
+        pos = m.end()
+
+
 def _read_appeals(appeals: TableReading, stream: Stream, heading: re.Match, end: int, template: str,
                   run_together: bool) -> None:
     header = domain.labels("appeals", "header")[0].regex
-    pos = heading.end()
-    while True:
-        m = header.match(stream.compact, pos, end)
-        if not m or m.end() == pos:
-            break
-        pos = m.end()
+    pos = _skip_header_words(stream.compact, header, heading.end(), end)
     # Header text the pattern does not know (an annotation, a note on the source) is skipped up to the
     # first value, as long as it holds no digits that could be mistaken for one.
     at_value = pos < end and _VALUE_START.match(stream.compact, pos)
@@ -422,7 +425,18 @@ def _read_appeals(appeals: TableReading, stream: Stream, heading: re.Match, end:
         pos = first_value.start()
     rows = domain.layout(template, "appeals")
     columns = tuple(Column(f"{row.code}/{c.code}", c.unit, c.signed, c.money) for row in rows for c in row.columns)
-    tokens, _ = stream.tokens(pos, end)
+    tokens: list = []
+    start = pos
+    while True:
+        found, stop = stream.tokens(start, end)
+        tokens += found
+        if stop is None or sum(t.kind != "empty" for t in tokens) >= len(columns):
+            break
+        # Table 4 printed in parts (行政复议, then 行政诉讼 with its own header): skip the header words
+        resume = _skip_header_words(stream.compact, header, stop, end)
+        if resume == stop:
+            break
+        start = resume
     alignment = resolve_with_rule(align(tokens, columns, run_together), "appeals")
     line = stream.cells[stream.cell_of(min(pos, len(stream.compact) - 1))].line if stream.compact else None
     by_row: dict[str, list[Reading]] = {row.code: [] for row in rows}

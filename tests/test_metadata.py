@@ -39,3 +39,8 @@ def test_report_without_title_uses_the_body_sentence():
 def test_report_year_not_publication_year():
     lines = ["标题: 平潭综合实验区2019年度政府信息公开工作年度报告", "发布时间: 2020-01-20 15:22"]
     assert read_metadata(lines).year == 2019
+
+
+def test_title_with_the_year_before_the_agency():
+    meta = read_metadata(["2022年渭南市临渭区财政局政府信息公开工作年度报告", "一、总体情况"])
+    assert (meta.agency, meta.year) == ("渭南市临渭区财政局", 2022)

@@ -171,3 +171,22 @@ def test_prose_mentioning_table_labels_before_the_table_is_not_read_as_the_table
         "一、总体情况\n", "一、总体情况\n本年新收政府信息公开申请数量为17件，均已办结。\n")
     tables = read_tables(read_document(text, "text"))
     assert [v for _, v in readings(tables.requests, "new_received")] == requests_values()["new_received"]
+
+
+def test_table_4_printed_in_two_parts_with_their_own_headers():
+    text = pipe_report_2021()
+    start, end = text.index("四、政府信息公开行政复议"), text.index("五、存在的主要问题")
+    split_table = ("四、政府信息公开行政复议、行政诉讼情况\n行政复议\n结果维持 结果纠正 其他结果 尚未审结 总计\n"
+                   "1 0 1 0 2\n行政诉讼\n未经复议直接起诉 复议后起诉\n"
+                   "结果维持 结果纠正 其他结果 尚未审结 总计 结果维持 结果纠正 其他结果 尚未审结 总计\n"
+                   "0 0 0 1 1 0 0 0 0 0\n")
+    tables = read_tables(read_document(text[:start] + split_table + text[end:], "text"))
+    assert [v for _, v in readings(tables.appeals, "review")] == [1, 0, 1, 0, 2]
+    assert [v for _, v in readings(tables.appeals, "litigation_direct")] == [0, 0, 0, 1, 1]
+    assert [v for _, v in readings(tables.appeals, "litigation_after_review")] == [0, 0, 0, 0, 0]
+
+
+def test_a_note_after_table_4_is_not_read_as_values():
+    text = pipe_report_2021().replace("五、存在的主要问题及改进情况", "注：2022年行政复议2件均已办结。\n五、存在的主要问题及改进情况")
+    tables = read_tables(read_document(text, "text"))
+    assert [v for _, v in readings(tables.appeals, "review")] == [1, 0, 1, 0, 2]
