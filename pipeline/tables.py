@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pipeline import domain
@@ -23,6 +24,7 @@ _TAIL_STOP = re.compile(r"[:;。：；]")
 _ENUMERATOR = re.compile(r"[一二三四五六七八九十]+")
 _VALUE_START = re.compile(r"[0-9+\-—–―─/／\\]")
 _MAX_TAIL = 40
+RUN_TOGETHER_LABELS = 3
 _DIGIT = re.compile(r"\d")
 _FIRST_VALUE = re.compile(r"[0-9]")
 
@@ -124,9 +126,13 @@ class _TableParser:
         return begin, next_start
 
     def run_together(self, found: dict[str, re.Match]) -> bool:
-        """Flattened text: several row labels inside one cell (numbers have no separators there)."""
-        cells = [self.stream.cell_of(m.start()) for m in found.values()]
-        return len(cells) != len(set(cells))
+        """Flattened text: many row labels inside one cell, where numbers may have no separators.
+
+        Two labels on one line happen in PDF dumps whose numbers are separated; splitting digit runs
+        there would invent cells, so it takes three.
+        """
+        cells = Counter(self.stream.cell_of(m.start()) for m in found.values())
+        return bool(cells) and max(cells.values()) >= RUN_TOGETHER_LABELS
 
     def reorder_by_lines(self, rows: dict[str, RowReading], found: dict[str, re.Match],
                          columns: dict[str, tuple[Column, ...]]) -> list[str]:
