@@ -14,11 +14,8 @@ import json
 import multiprocessing
 import os
 import re
-import signal
-import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +29,7 @@ from pipeline.facts import REPORT_FIELDS, FactCell, reading_findings, table_fact
 from pipeline.metadata import read_metadata
 from pipeline.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
 from pipeline.tables import Tables, read_tables
+from pipeline.timelimit import TimeLimitExceeded, time_limit
 
 FIRST_TEMPLATE_YEAR = 2019
 _REPORT_HEADING = re.compile(r"收到和处理(?:政府)?信息公开申请")
@@ -61,30 +59,6 @@ class Limits:
 
     max_bytes: int = 50 * 2**20
     seconds: float = 60.0
-
-
-class _TimeLimitExceeded(Exception):
-    pass
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Interrupt the work after ``seconds`` (POSIX timer; only where signals can be used)."""
-    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def expire(signum, frame):
-        raise _TimeLimitExceeded
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _hash_file(path: Path) -> tuple[str, int]:
@@ -123,9 +97,9 @@ def _read(source: SourceFile, limits: Limits) -> bytes | ReportResult:
 def process_data(source: SourceFile, data: bytes, limits: Limits = Limits()) -> ReportResult:
     """``process_bytes`` under the time limit, with any reader error turned into a rejected report."""
     try:
-        with _time_limit(limits.seconds):
+        with time_limit(limits.seconds):
             return process_bytes(source, data)
-    except _TimeLimitExceeded:
+    except TimeLimitExceeded:
         reason = (f"reading stopped after {limits.seconds:g} s, the time limit per file (--timeout): "
                   "the file is too large or too unusual to read")
     except RecursionError:

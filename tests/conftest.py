@@ -7,43 +7,12 @@ from pathlib import Path
 import pytest
 
 from pipeline import domain
+from pipeline.synth import T3_GROUPS, T3_LABELS
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
-T3_LABELS = {
-    "new_received": "一、本年新收政府信息公开申请数量",
-    "carried_over": "二、上年结转政府信息公开申请数量",
-    "granted": "（一）予以公开",
-    "partially_granted": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "denied_state_secret": "1.属于国家秘密",
-    "denied_prohibited_by_law": "2.其他法律行政法规禁止公开",
-    "denied_three_safeties": "3.危及“三安全一稳定”",
-    "denied_third_party": "4.保护第三方合法权益",
-    "denied_internal_affairs": "5.属于三类内部事务信息",
-    "denied_process_info": "6.属于四类过程性信息",
-    "denied_enforcement_file": "7.属于行政执法案卷",
-    "denied_inquiry": "8.属于行政查询事项",
-    "unable_not_held": "1.本机关不掌握相关政府信息",
-    "unable_needs_creation": "2.没有现成信息需要另行制作",
-    "unable_unclear": "3.补正后申请内容仍不明确",
-    "ignored_petition": "1.信访举报投诉类申请",
-    "ignored_duplicate": "2.重复申请",
-    "ignored_publication": "3.要求提供公开出版物",
-    "ignored_excessive": "4.无正当理由大量反复申请",
-    "ignored_confirm": "5.要求行政机关确认或重新出具已获取信息",
-    "other_processing": "（六）其他处理",
-    "other_no_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "other_unpaid_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    "other_other": "3.其他",
-    "total": "（七）总计",
-    "carried_forward": "四、结转下年度继续办理",
-}
-GROUPS_BEFORE = {
-    "denied_state_secret": "（三）不予公开",
-    "unable_not_held": "（四）无法提供",
-    "ignored_petition": "（五）不予处理",
-    "other_no_correction": "（六）其他处理",
-}
+# the labels as the official template prints them, and the group label printed before a row
+GROUPS_BEFORE = {code: label for code, (label, _) in T3_GROUPS.items()}
 
 
 def requests_values(seed: int = 1) -> dict[str, list[int]]:

@@ -29,12 +29,9 @@ from __future__ import annotations
 import bisect
 import io
 import re
-import signal
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -47,6 +44,7 @@ from pdfminer.pdfparser import PDFParser
 
 from pipeline import domain
 from pipeline.normalize import is_traditional, normalize_text
+from pipeline.timelimit import TimeLimitExceeded, time_limit
 from pipeline.readers import Cell, Document, Unreadable
 
 PAGE_LIMIT = 300  # annual reports run to a few dozen pages; the tables come early
@@ -378,33 +376,6 @@ def cell_text(glyphs: list[Glyph]) -> str:
 
 
 # --- extraction (pdfminer.six) ---------------------------------------------------------------------
-
-
-class _BudgetExceeded(BaseException):
-    """Raised by the alarm; a BaseException so that no ``except Exception`` in the parser swallows it."""
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Interrupt the parse after ``seconds`` (SIGALRM; pdfminer is pure Python, so it is interruptible).
-
-    Only in the main thread of a process that has SIGALRM; elsewhere the checks between pages remain.
-    """
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise _BudgetExceeded
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _visible(color) -> bool:
@@ -739,8 +710,9 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     contents: list[PageContent] = []
     problems: list[str] = []
     notes: list[str] = []
+    deadline = None
     try:
-        with _time_limit(time_budget):
+        with time_limit(time_budget) as deadline:
             _, pages = open_pdf(data)
             if not pages:
                 raise Unreadable("PDF without pages: nothing to read")
@@ -749,7 +721,7 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
             interpreter = PDFPageInterpreter(resources, device)
             for index, page in enumerate(pages[:page_limit]):
                 if time.monotonic() - start > time_budget:
-                    raise _BudgetExceeded
+                    raise TimeLimitExceeded(deadline)
                 try:
                     interpreter.process_page(page)
                     content = page_content(device.get_result())
@@ -761,7 +733,9 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
                 except Exception as exc:  # one damaged page does not lose the others
                     problems.append(f"PDF page {index + 1} could not be read ({type(exc).__name__}: {exc})")
                     contents.append(PageContent([], [], 0, 0))
-    except _BudgetExceeded:
+    except TimeLimitExceeded as exc:
+        if exc.deadline != deadline:
+            raise  # the caller's limit (the build's per-file limit), not this parse budget
         if pages is None:
             raise Unreadable(f"PDF time limit ({time_budget:g} s) reached while opening the file; "
                              "give the text or HTML version") from None
