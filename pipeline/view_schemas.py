@@ -91,7 +91,7 @@ def section_view(section: str) -> pa.DataFrameSchema:
         {
             name: _column(str, f"column code of the table (facts.col): {_codes(section, 'col')}", False),
             "preferred": _column(bool, "true for the preferred copy of the report of this agency and year "
-                                       f"(report_copies): filter on it to count each report once", False),
+                                       "(report_copies): filter on it to count each report once", False),
             "row_order": _column(pl.Int32, "printed order of the row (labels.order)"),
             f"{name}_order": _column(pl.Int32, f"printed order of the {name} (labels.order)"),
             "row_label_zh": _column(str, "Chinese label of the row (codes.csv)"),
