@@ -35,6 +35,7 @@ FIRST_TEMPLATE_YEAR = 2019
 _REPORT_HEADING = re.compile(r"收到和处理(?:政府)?信息公开申请")
 _UNSUPPORTED = {
     "zip": "zip archive: unpack it and give the files inside",
+    "xlsx": "Excel workbook: the tables of a sheet are read when it is saved as CSV (UTF-8) or HTML",
 }
 
 

@@ -35,7 +35,9 @@ def _sniff_binary_format(data: bytes, name: str) -> str | None:
     if data.startswith(b"PK\x03\x04"):
         if name.lower().endswith((".docx", ".docm")) or b"word/" in data[:4096]:
             return "docx"
-        return "docx" if _zip_holds(data, "word/document.xml") else "zip"
+        if _zip_holds(data, "word/document.xml"):
+            return "docx"
+        return "xlsx" if _zip_holds(data, "xl/workbook.xml") else "zip"
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: legacy .doc / .wps / .xls
         return "doc"
     return None

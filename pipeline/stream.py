@@ -22,6 +22,7 @@ _PLACEHOLDER = re.compile(r"[-—–―─/／\\]+|无|空")
 _SIGN_SPLIT = re.compile(r"(?<=\d)(?=[+\-]\d)")
 _UNIT = re.compile(r"(万元|元|件|项|个|条|%)$")
 _NON_SPACE = re.compile(r"\S+")
+_VALUE_SEPARATORS = ",;、"
 _NUMBERING_AFTER = re.compile(r"[.、][^\d]")
 
 
@@ -179,6 +180,10 @@ class Stream:
         """Append the tokens of one whitespace-free piece; True when the piece is text (stop)."""
         pos = 0
         while pos < len(piece):
+            if piece[pos] in _VALUE_SEPARATORS:  # 65,27 (a comma that is not a thousands separator)
+                pos += 1
+                glued = False
+                continue
             m = _NUMBER.match(piece, pos)
             if m:
                 end = m.end()

@@ -16,7 +16,7 @@ from functools import cache
 
 from pipeline import domain
 
-LAYOUTS = ("lines", "pipes", "tabs", "markdown", "html", "flat")
+LAYOUTS = ("lines", "pipes", "tabs", "markdown", "csv", "html", "flat")
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "utf-16")
 
 T3_LABELS = {
@@ -204,6 +204,8 @@ def _render_lines(rows: list[list[str]], layout: str) -> str:
             out.append("\t".join(cells))
         elif layout == "markdown":
             out.append("| " + " | ".join(cells) + " |")
+        elif layout == "csv":
+            out.append(",".join(cells))
     return "\n".join(out)
 
 

@@ -411,9 +411,13 @@ def _read_hybrid_other(requests: TableReading, parser: _TableParser, found, run_
     requests.notes.append(why)
 
 
+_HEADER_GAP = re.compile(r"[,;:、]+")  # separators between header words (CSV rows)
+
+
 def _skip_header_words(compact: str, header: re.Pattern, pos: int, end: int) -> int:
     while True:
-        m = header.match(compact, pos, end)
+        gap = _HEADER_GAP.match(compact, pos, end)
+        m = header.match(compact, gap.end() if gap else pos, end)
         if not m or m.end() == pos:
             return pos
         pos = m.end()

@@ -49,3 +49,16 @@ def test_html_nested_tables_give_their_own_cells_and_scripts_are_dropped():
     assert "内层" in texts and "9" in texts
     assert not any("var x" in t for t in texts)
     assert doc.lines[0] == "某县2021年政府信息公开工作年度报告"
+
+
+def test_comma_separated_rows_of_a_sheet_are_fields_but_prose_is_not():
+    doc = read_document('一、本年新收政府信息公开申请数量,21,0,0,"1",0,0,22\n'
+                        "2021年,我局认真落实条例,主动公开信息,接受社会监督。\n", "text")
+    fields = [c.text for c in doc.cells if c.structured]
+    assert fields == ["一、本年新收政府信息公开申请数量", "21", "0", "0", "1", "0", "0", "22"]
+    assert not doc.cells[-1].structured
+
+
+def test_a_number_with_thousands_separators_on_its_own_line_is_one_number():
+    doc = read_document("2,792,220.8元\n1,234\n", "text")
+    assert [(c.text, c.structured) for c in doc.cells] == [("2,792,220.8元", False), ("1,234", False)]

@@ -22,7 +22,7 @@ def split_fields(line: str) -> list[tuple[int, str]] | None:
     """
     sep = "|" if "|" in line else "\t" if "\t" in line else None
     if sep is None:
-        return None
+        return _csv_fields(line)
     start, end = 0, len(line)
     if sep == "|":
         stripped = line.strip()
@@ -37,6 +37,31 @@ def split_fields(line: str) -> list[tuple[int, str]] | None:
     for piece in line[start:end].split(sep):
         lead = len(piece) - len(piece.lstrip())
         fields.append((pos + lead, piece.strip()))
+        pos += len(piece) + 1
+    return fields
+
+
+_CSV_VALUE = re.compile(r'^\s*(?:"?[+\-]?[\d.,]*"?|[-—/])?\s*$')
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_THOUSANDS = re.compile(r"^\s*[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\D{0,3}\s*$")
+
+
+def _csv_fields(line: str) -> list[tuple[int, str]] | None:
+    """Fields of a comma-separated row (a sheet saved as CSV): a label followed by values, or five or
+    more values. Prose has commas too (NFKC turns ，into ,), but not mostly numbers between them; a
+    number with thousands separators alone on a line is one number."""
+    if line.count(",") < 2 or _THOUSANDS.match(line):
+        return None
+    pieces = line.split(",")
+    numeric = [bool(_CSV_VALUE.match(p)) for p in pieces]
+    labelled_row = bool(_HAN.search(pieces[0])) and not numeric[0] and sum(numeric[1:]) * 2 > len(pieces) - 1
+    value_row = len(pieces) >= 5 and all(numeric)
+    if not (labelled_row or value_row):
+        return None
+    fields, pos = [], 0
+    for piece in pieces:
+        text = piece.strip().strip('"').strip()
+        fields.append((pos + (piece.find(text) if text else 0), text))
         pos += len(piece) + 1
     return fields
 
