@@ -279,23 +279,38 @@ def process_file_cached(source: SourceFile, limits: Limits, cache: cache_mod.Cac
     return result
 
 
+def _duplicate_reason(report: dict, first_seen: dict[str, str]) -> str | None:
+    """``duplicate of <file>`` for a file with the same bytes as an earlier one (empty files aside)."""
+    original = first_seen.get(report["sha256"]) if report["bytes"] else None
+    if original is None:
+        first_seen.setdefault(report["sha256"], report["source_file"])
+        return None
+    return f"duplicate of {original} (same bytes)"
+
+
 def batch_frames(results: list[ReportResult]) -> BatchResult:
     """Frames of one batch: facts, within-report violations, validated with the pandera models."""
-    facts = schemas.facts_frame([(r.report, r.facts) for r in results])
+    first_seen: dict[str, str] = {}
+    kept = []
+    for result in results:
+        reason = _duplicate_reason(result.report, first_seen)
+        if reason:  # identical files in the batch: the later ones are rejected, their rows dropped
+            result = ReportResult({**result.report, "status": "rejected", "reason": reason,
+                                   "n_cells": 0, "n_ambiguous": 0}, [])
+        kept.append(result)
+    facts = schemas.facts_frame([(r.report, r.facts) for r in kept])
     within = rules.evaluate(facts, scope="report")[0] if facts.height else schemas.violations_frame([])
-    findings = schemas.violations_frame([v for r in results for v in r.findings])
+    findings = schemas.violations_frame([v for r in kept for v in r.findings])
     violations = pl.concat([within, findings]).sort(["report_id", "rule", "section", "row", "col"], nulls_last=True)
-    reports = schemas.reports_frame([r.report for r in results])
+    reports = schemas.reports_frame([r.report for r in kept])
     failed = violations.filter(pl.col("outcome") == "failed").group_by("report_id").len("n_failed")
     reports = (reports.join(failed, on="report_id", how="left", maintain_order="left")
-               .with_columns(pl.col("n_failed").fill_null(0).cast(pl.Int32).alias("n_violations"))
+               .with_columns(pl.when(pl.col("status") == "rejected").then(0)
+                             .otherwise(pl.col("n_failed").fill_null(0)).cast(pl.Int32).alias("n_violations"))
                .drop("n_failed"))
-    cross = rules.cross_year_operands(facts)
-    # identical files inside the batch (across batches the writer drops them, in input order)
-    result = _drop_duplicates(BatchResult(reports, facts, violations, cross), {})
-    schemas.validate_facts(result.facts)
-    schemas.validate_violations(result.violations)
-    return result
+    schemas.validate_facts(facts)
+    schemas.validate_violations(violations)
+    return BatchResult(reports, facts, violations, rules.cross_year_operands(facts))
 
 
 def process_batch(batch: list[SourceFile], limits: Limits, cache_folder: Path | None) -> BatchResult:
@@ -305,33 +320,25 @@ def process_batch(batch: list[SourceFile], limits: Limits, cache_folder: Path | 
 
 
 def _drop_duplicates(result: BatchResult, first_seen: dict[str, str]) -> BatchResult:
-    """A file with the same bytes as an earlier one is rejected as its duplicate; its rows are dropped."""
-    reasons, dropped = [], []
-    for row in result.reports.select("source_file", "sha256", "bytes").iter_rows():
-        source_file, sha, size = row
-        original = first_seen.get(sha) if size else None
-        if original is None:
-            first_seen.setdefault(sha, source_file)
-            reasons.append(None)
-        else:
-            reasons.append(f"duplicate of {original} (same bytes)")
-            dropped.append(source_file)
-    if not dropped:
+    """Files with the same bytes as a file of an earlier batch: rejected as duplicates, rows dropped."""
+    reasons = [_duplicate_reason(row, first_seen) if row["status"] != "rejected" or not (row["reason"] or "")
+               .startswith("duplicate of") else None
+               for row in result.reports.select("source_file", "sha256", "bytes", "status", "reason").iter_rows(named=True)]
+    if not any(reasons):
         return result
-    duplicate = pl.Series(reasons, dtype=pl.String).is_not_null()
+    duplicate = pl.Series(reasons, dtype=pl.String)
+    dup_files = [f for f, r in zip(result.reports["source_file"], reasons) if r]
     reports = result.reports.with_columns(
-        pl.when(duplicate).then(pl.lit("rejected")).otherwise(pl.col("status")).alias("status"),
-        pl.when(duplicate).then(pl.Series(reasons, dtype=pl.String)).otherwise(pl.col("reason")).alias("reason"),
-        *[pl.when(duplicate).then(0).otherwise(pl.col(c)).cast(pl.Int32).alias(c)
+        pl.when(duplicate.is_not_null()).then(pl.lit("rejected")).otherwise(pl.col("status")).alias("status"),
+        pl.when(duplicate.is_not_null()).then(duplicate).otherwise(pl.col("reason")).alias("reason"),
+        *[pl.when(duplicate.is_not_null()).then(0).otherwise(pl.col(c)).cast(pl.Int32).alias(c)
           for c in ("n_cells", "n_ambiguous", "n_violations")],
     )
-    # the duplicate shares its report_id with the original: drop its rows by file name
-    facts = result.facts.filter(~pl.col("source_file").is_in(dropped))
-    kept_ids = set(reports.filter(~duplicate)["report_id"])
-    dup_ids = set(reports.filter(duplicate)["report_id"]) - kept_ids
-    violations = result.violations.filter(~pl.col("report_id").is_in(list(dup_ids)))
-    cross = result.cross_year.filter(~pl.col("report_id").is_in(list(dup_ids)))
-    return BatchResult(reports, facts, violations, cross)
+    # a duplicate's report_id is its original's, already written with an earlier batch
+    dup_ids = list(set(reports.filter(pl.col("source_file").is_in(dup_files))["report_id"]))
+    return BatchResult(reports, result.facts.filter(~pl.col("source_file").is_in(dup_files)),
+                       result.violations.filter(~pl.col("report_id").is_in(dup_ids)),
+                       result.cross_year.filter(~pl.col("report_id").is_in(dup_ids)))
 
 
 def _run_batches(batches, limits, cache_folder, jobs):
@@ -402,8 +409,9 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
             return unchanged
     todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
     first_seen: dict[str, str] = {}
-    reports, cross, counts = [], [], {"cells": 0, "ambiguous": 0, "failed": 0}
+    reports, counts = [], {"cells": 0, "ambiguous": 0, "failed": 0}
     with store.DatasetWriter(out) as writer:
+        cross = store.Spill(writer.version.parent / f".cross-{writer.version.name}", key="agency_key")
         computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
         for index, batch in enumerate(batches):
             result = _load_batch(cache, keys[index]) if index not in todo else None
@@ -419,15 +427,18 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
             counts["ambiguous"] += printed.filter(pl.col("status") == "ambiguous").height
             counts["failed"] += result.violations.filter(pl.col("outcome") == "failed").height
             reports.append(result.reports)
-            cross.append(result.cross_year)
+            cross.add(result.cross_year)
             if on_progress:
                 on_progress(len(batch))
-        cross_violations = rules.evaluate(pl.concat(cross), scope="cross_year")[0] if cross else \
-            schemas.violations_frame([])
-        schemas.validate_violations(cross_violations)
-        writer.write("violations", cross_violations)
-        counts["failed"] += cross_violations.filter(pl.col("outcome") == "failed").height
-        report_frame = _final_reports(reports, cross_violations)
+        cross_failed = []
+        for operands in cross.buckets():  # one agency bucket at a time
+            found = rules.evaluate(operands, scope="cross_year")[0]
+            schemas.validate_violations(found)
+            writer.write("violations", found)
+            cross_failed.append(found.filter(pl.col("outcome") == "failed").select("report_id"))
+        cross_failed = pl.concat(cross_failed) if cross_failed else pl.DataFrame(schema={"report_id": pl.String})
+        counts["failed"] += cross_failed.height
+        report_frame = _final_reports(reports, cross_failed)
         writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts})
         version = writer.commit(report_frame)
     _remember_stats(cache, stats, sources, report_frame)
@@ -454,10 +465,10 @@ def _unchanged_dataset(out: Path, keys: list[str]) -> BuildSummary | None:
     return BuildSummary(reports, counts["cells"], counts["ambiguous"], counts["failed"], out.resolve())
 
 
-def _final_reports(reports: list[pl.DataFrame], cross_violations: pl.DataFrame) -> pl.DataFrame:
+def _final_reports(reports: list[pl.DataFrame], cross_failed: pl.DataFrame) -> pl.DataFrame:
+    """All report rows; n_violations adds the failed cross-year rules (one row per failure given)."""
     frame = pl.concat(reports) if reports else schemas.reports_frame([])
-    failed = (cross_violations.filter(pl.col("outcome") == "failed").group_by("report_id").len("n_cross")
-              .filter(pl.col("report_id").is_not_null()))
+    failed = cross_failed.group_by("report_id").len("n_cross").filter(pl.col("report_id").is_not_null())
     frame = (frame.join(failed, on="report_id", how="left", maintain_order="left")
              .with_columns((pl.col("n_violations") + pl.col("n_cross").fill_null(0)).cast(pl.Int32)
                            .alias("n_violations"))
@@ -495,7 +506,8 @@ def build_frames(sources: list[SourceFile], limits: Limits = Limits()):
     cross = rules.evaluate(pl.concat([r.cross_year for r in results]), scope="cross_year")[0] if results else \
         schemas.violations_frame([])
     violations = pl.concat([r.violations for r in results] + [cross]) if results else cross
-    return facts, _final_reports([r.reports for r in results], cross), violations
+    failed = cross.filter(pl.col("outcome") == "failed").select("report_id")
+    return facts, _final_reports([r.reports for r in results], failed), violations
 
 
 def input_paths(inputs: list[str]) -> list[Path]:

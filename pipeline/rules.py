@@ -28,13 +28,10 @@ def agency_key(column: str = "agency") -> pl.Expr:
 
 def _operands(facts: pl.DataFrame) -> pl.DataFrame:
     """One value per cell: the printed fact, or a derived one when nothing was printed (2021 (六))."""
-    return (
-        facts.with_columns((pl.col("status") == "derived").alias("_is_derived"))
-        .sort(["report_id", "section", "row", "col", "_is_derived"])
-        .unique(["report_id", "section", "row", "col"], keep="first", maintain_order=True)
-        .drop("_is_derived")
-        .with_columns(agency_key().alias("agency_key"))
-    )
+    # a derived row shares its key only with a printed one (money converted to 万元): drop it there
+    shared_key = pl.struct("report_id", "section", "row", "col").is_duplicated()
+    return (facts.filter(~(shared_key & (pl.col("status") == "derived")))
+            .with_columns(agency_key().alias("agency_key")))
 
 
 def _name(kind: str, term: Term) -> str:
@@ -158,15 +155,14 @@ def _cross_year_codes() -> dict[str, set[str]]:
 def cross_year_operands(facts: pl.DataFrame) -> pl.DataFrame:
     """The few cells cross-year rules need (carried over / forward, Table 2 counts), kept small so a
     million reports' worth fits in memory until every batch has been read."""
-    cells = _operands(facts) if "agency_key" not in facts.columns else facts
     wanted = pl.lit(False)
     for section, codes in _cross_year_codes().items():
         wanted = wanted | ((pl.col("section") == section)
                            & (pl.col("row").is_in(list(codes)) | pl.col("col").is_in(list(codes))))
-    repeated = ("report_id", "agency", "agency_key", "template", "section", "row", "col", "status")
-    return cells.filter(wanted).select(
-        "report_id", "agency", "agency_key", "year", "template", "section", "row", "col", "value", "status", "line"
-    ).with_columns(pl.col(c).cast(pl.Categorical) for c in repeated)  # compact while all batches accumulate
+    cells = facts.filter(wanted)
+    cells = _operands(cells) if "agency_key" not in cells.columns else cells
+    return cells.select(
+        "report_id", "agency", "agency_key", "year", "template", "section", "row", "col", "value", "status", "line")
 
 
 def evaluate(facts: pl.DataFrame, scope: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:

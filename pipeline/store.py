@@ -97,6 +97,42 @@ class DatasetWriter:
             self.abort()
 
 
+class Spill:
+    """Frames appended to ``n`` bucket files by a key column's hash, read back one bucket at a time.
+
+    Cross-year rules compare reports of one agency only; bucketing their operands by agency keeps the
+    memory of the final check to one bucket, whatever the number of reports.
+    """
+
+    def __init__(self, folder: Path, key: str, n: int = 16):
+        self.folder, self.key, self.n = folder, key, n
+        folder.mkdir(parents=True, exist_ok=True)
+        self._writers: dict[int, pq.ParquetWriter] = {}
+        self._schema: pa.Schema | None = None
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if not frame.height:
+            return
+        frame = frame.with_columns(pl.col(c).cast(pl.String) for c, t in frame.schema.items()
+                                   if t == pl.Categorical)
+        table = frame.with_columns((pl.col(self.key).hash() % self.n).alias("_bucket")).partition_by(
+            "_bucket", as_dict=True, include_key=False)
+        for (bucket,), part in sorted(table.items()):
+            arrow = part.to_arrow()
+            if self._schema is None:
+                self._schema = _arrow_schema(dict(part.schema))
+            if bucket not in self._writers:
+                self._writers[bucket] = pq.ParquetWriter(self.folder / f"bucket-{bucket:03d}.parquet", self._schema)
+            self._writers[bucket].write_table(arrow.cast(self._schema))
+
+    def buckets(self):
+        for writer in self._writers.values():
+            writer.close()
+        for bucket in sorted(self._writers):
+            yield pl.read_parquet(self.folder / f"bucket-{bucket:03d}.parquet")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def write_dataset(out: Path, facts: pl.DataFrame, reports: pl.DataFrame, violations: pl.DataFrame) -> Path:
     """Write whole frames as one dataset version (small builds and tests)."""
     with DatasetWriter(out) as writer:
