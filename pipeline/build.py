@@ -225,7 +225,7 @@ def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> d
 
 # --- batches: the unit of parallel work, caching and writing ---------------------------------------------
 
-BATCH_TARGET = 300  # reports per batch, on average (at most twice that)
+BATCH_TARGET = 150  # reports per batch, on average (at most twice that)
 
 
 def plan_batches(sources: list[SourceFile], target: int | None = None) -> list[list[SourceFile]]:
