@@ -495,20 +495,3 @@ def _remember_stats(cache: cache_mod.Cache, stats: dict, sources: list[SourceFil
         if sha and source.size is not None:
             stats[os.path.abspath(source.path)] = (source.size, source.mtime_ns, sha)
     cache.save_stats(stats)
-
-
-def build_frames(sources: list[SourceFile], limits: Limits = Limits()):
-    """Everything in memory: (facts, reports, violations) for a few reports (tests, notebooks)."""
-    first_seen: dict[str, str] = {}
-    results = [_drop_duplicates(batch_frames([process_file(s, limits) for s in batch]), first_seen)
-               for batch in plan_batches(sources)]
-    facts = pl.concat([r.facts for r in results]) if results else schemas.facts_frame([])
-    cross = rules.evaluate(pl.concat([r.cross_year for r in results]), scope="cross_year")[0] if results else \
-        schemas.violations_frame([])
-    violations = pl.concat([r.violations for r in results] + [cross]) if results else cross
-    failed = cross.filter(pl.col("outcome") == "failed").select("report_id")
-    return facts, _final_reports([r.reports for r in results], failed), violations
-
-
-def input_paths(inputs: list[str]) -> list[Path]:
-    return [Path(p) for p in inputs]
