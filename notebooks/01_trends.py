@@ -140,16 +140,10 @@ fig, ax = charts.figure()
 if appeals.is_empty():
     charts.no_data(ax, "no data: no report with readable Table 4 totals")
 else:
-    years = appeals["year"].to_list()
-    x = range(len(years))
-    b1 = ax.bar([i - 0.2 for i in x], appeals["reviews"], width=0.4, color="#5f3dc4", label="Administrative reviews")
-    b2 = ax.bar([i + 0.2 for i in x], appeals["lawsuits"], width=0.4, color="#e64980", label="Lawsuits")
-    ax.bar_label(b1, fmt="%g", fontsize=8)
-    ax.bar_label(b2, fmt="%g", fontsize=8)
-    charts.year_axis(ax, years)
+    charts.paired_bars(ax, appeals["reviews"], appeals["lawsuits"], "Administrative reviews", "Lawsuits",
+                       "#5f3dc4", "#e64980")
+    charts.year_axis(ax, appeals["year"].to_list())
     charts.count_axis(ax, "Cases")
-    ax.margins(y=0.15)
-    ax.legend(fontsize=8)
 ax.set_title("Administrative reviews and lawsuits about disclosure, per year")
 charts.save(fig, "trends_reviews_lawsuits")
 appeals

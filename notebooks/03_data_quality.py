@@ -38,17 +38,11 @@ if reports.filter(pl.col("n_cells") > 0).is_empty():
 elif by_rule.select(pl.col("failed").sum() + pl.col("not_assessable").sum()).item() == 0:
     charts.no_data(ax, "no data: every sum rule was checked and held")
 else:
-    x = range(by_rule.height)
-    b1 = ax.bar([i - 0.2 for i in x], by_rule["failed"], width=0.4, color="#e03131", label="failed")
-    b2 = ax.bar([i + 0.2 for i in x], by_rule["not_assessable"], width=0.4, color="#adb5bd",
-                label="not assessable (operand not read)")
-    ax.bar_label(b1, fmt="%g", fontsize=8)
-    ax.bar_label(b2, fmt="%g", fontsize=8)
-    ax.set_xticks(list(x), by_rule["rule"].to_list())
+    charts.paired_bars(ax, by_rule["failed"], by_rule["not_assessable"], "failed",
+                       "not assessable (operand not read)", "#e03131", "#adb5bd")
+    ax.set_xticks(list(range(by_rule.height)), by_rule["rule"].to_list(), rotation=30, ha="right", fontsize=8)
     ax.set_xlabel("Rule")
     charts.count_axis(ax, "Rule checks (one per column, row or block)")
-    ax.margins(y=0.15)
-    ax.legend(fontsize=8)
 ax.set_title("Sum-rule checks that failed or could not be made, by rule")
 charts.save(fig, "quality_rules_by_rule")
 by_rule

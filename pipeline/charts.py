@@ -75,3 +75,14 @@ def save(fig, name: str) -> Path:
 
 def figure(width: float = 8.0, height: float = 4.5):
     return plt.subplots(figsize=(width, height), layout="constrained")
+
+
+def paired_bars(ax, left, right, left_label: str, right_label: str, left_color: str, right_color: str) -> None:
+    """Two bars per x position, each labelled with its value."""
+    x = range(len(left))
+    bars = (ax.bar([i - 0.2 for i in x], left, width=0.4, color=left_color, label=left_label),
+            ax.bar([i + 0.2 for i in x], right, width=0.4, color=right_color, label=right_label))
+    for bar in bars:
+        ax.bar_label(bar, fmt="%g", fontsize=8)
+    ax.margins(y=0.15)
+    ax.legend(fontsize=8)
