@@ -53,7 +53,6 @@ class Tables:
     requests: TableReading
     appeals: TableReading
     template: str | None
-    template_evidence: str
     run_together: bool
     notes: list[str] = field(default_factory=list)
 
@@ -276,11 +275,7 @@ def read_tables(doc: Document) -> Tables:
         requests.template = "2021" if has_subitems else None  # a single (六) row fits both templates
 
     template = proactive.template or requests.template
-    evidence = (
-        "Table 2 column labels" if proactive.template else
-        "Table 3 (六) sub-items" if requests.template else "no cue; assumed 2021 (the current template)"
-    )
-    if template is None:
+    if template is None:  # no cue either way: the current template
         template = "2021" if first_request is not None or t2_anchor is not None else None
     notes = []
     if proactive.template and requests.found and has_subitems and proactive.template == "2019":
@@ -347,7 +342,7 @@ def read_tables(doc: Document) -> Tables:
         appeals.template = template
         _read_appeals(appeals, stream, t4_heading, end_of_tables, template, run_together)
 
-    return Tables(proactive, requests, appeals, template, evidence, run_together, notes)
+    return Tables(proactive, requests, appeals, template, run_together, notes)
 
 
 # Where an agency adds a 法人或其他组织 subtotal to Table 3: right after 自然人 (the group header's own
@@ -397,8 +392,7 @@ def _note_reordered(table: TableReading, changed: list[str]) -> None:
 def _read_hybrid_other(requests: TableReading, parser: _TableParser, found, run_together: bool) -> None:
     """A 2021 report whose Table 3 prints the 2019-style single (六) row: keep that row as printed;
     the three 2021 sub-rows are not in the text."""
-    columns = domain.layout("2019", "requests")[20].columns
-    assert domain.layout("2019", "requests")[20].code == "other_processing"
+    columns = next(r.columns for r in domain.layout("2019", "requests") if r.code == "other_processing")
     if "other_processing" in found:
         requests.rows["other_processing"] = resolve_with_rule(
             parser.read_row("other_processing", found["other_processing"], columns, run_together), "requests")
