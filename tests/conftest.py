@@ -111,3 +111,25 @@ def build_dataset(inputs: Path, out: Path) -> Path:
 def sample_dataset(tmp_path_factory) -> Path:
     """The five sample reports of data/raw, built into a temporary folder."""
     return build_dataset(REPO / "data" / "raw", tmp_path_factory.mktemp("sample") / "dataset")
+
+
+def scorer(shared: Path):
+    """The shared tools/score.py, imported as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score", shared / "tools" / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cell_verdicts(shared: Path, dataset: Path, truth: Path) -> dict[str, list]:
+    """score.py's verdict for every truth cell of a built dataset: verdict -> [(key, truth, detail)]."""
+    score = scorer(shared)
+    facts = score.load_facts(dataset)
+    verdicts: dict[str, list] = {}
+    for t in score.load_truth(truth):
+        key = (t["file"], t["section"], t["row"], t["column"])
+        verdict, detail = score.judge(t["value"], facts.get(key, []))
+        verdicts.setdefault(verdict, []).append((key, t["value"], detail))
+    return verdicts

@@ -5,7 +5,7 @@ import sys
 
 import polars as pl
 import pytest
-from test_seeds_end_to_end import _scorer
+from conftest import cell_verdicts, scorer
 
 from pipeline.readers.pdf import read_pdf
 
@@ -22,19 +22,13 @@ def pdf_dataset(tmp_path_factory):
 
 
 def test_every_cell_of_the_real_pdfs_matches_the_truth(pdf_dataset, shared):
-    score = _scorer(shared)
-    facts = score.load_facts(pdf_dataset)
-    verdicts = {}
-    for t in score.load_truth(shared / "corpus" / "pdf" / "truth.csv"):
-        key = (t["file"], t["section"], t["row"], t["column"])
-        verdict, detail = score.judge(t["value"], facts.get(key, []))
-        verdicts.setdefault(verdict, []).append((key, t["value"], detail))
+    verdicts = cell_verdicts(shared, pdf_dataset, shared / "corpus" / "pdf" / "truth.csv")
     assert set(verdicts) == {"right"}, {k: v[:5] for k, v in verdicts.items() if k != "right"}
     assert len(verdicts["right"]) == 414
 
 
 def test_real_pdf_agency_year_and_template_match_the_truth(pdf_dataset, shared):
-    right, total, lines = _scorer(shared).score_meta(pdf_dataset, shared / "corpus" / "pdf" / "truth_meta.csv")
+    right, total, lines = scorer(shared).score_meta(pdf_dataset, shared / "corpus" / "pdf" / "truth_meta.csv")
     assert (right, total) == (2, 2), lines
 
 

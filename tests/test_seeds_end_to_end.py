@@ -1,11 +1,11 @@
 """Build the five seed reports and compare every cell with the hand-read truth (needs ../shared)."""
 
-import importlib.util
 import subprocess
 import sys
 
 import polars as pl
 import pytest
+from conftest import cell_verdicts, scorer
 
 
 @pytest.fixture(scope="module")
@@ -19,27 +19,14 @@ def seeds_dataset(tmp_path_factory, request):
     return out
 
 
-def _scorer(shared):
-    spec = importlib.util.spec_from_file_location("score", shared / "tools" / "score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_seed_cell_matches_the_truth(seeds_dataset, shared):
-    score = _scorer(shared)
-    facts = score.load_facts(seeds_dataset)
-    verdicts = {}
-    for t in score.load_truth(shared / "truth" / "seeds.csv"):
-        key = (t["file"], t["section"], t["row"], t["column"])
-        verdict, detail = score.judge(t["value"], facts.get(key, []))
-        verdicts.setdefault(verdict, []).append((key, t["value"], detail))
+    verdicts = cell_verdicts(shared, seeds_dataset, shared / "truth" / "seeds.csv")
     assert set(verdicts) == {"right"}, {k: v[:5] for k, v in verdicts.items() if k != "right"}
     assert len(verdicts["right"]) == 994
 
 
 def test_seed_agency_year_and_template_match_the_truth(seeds_dataset, shared):
-    right, total, lines = _scorer(shared).score_meta(seeds_dataset, shared / "truth" / "seeds_meta.csv")
+    right, total, lines = scorer(shared).score_meta(seeds_dataset, shared / "truth" / "seeds_meta.csv")
     assert (right, total) == (5, 5), lines
 
 
