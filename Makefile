@@ -6,12 +6,15 @@ RAW    ?= data/raw
 OUT    ?= data/dataset
 STAMP  := $(VENV)/.installed
 
-.PHONY: dataset test install clean notebooks dictionary export bench
+.PHONY: dataset test install clean notebooks dictionary export bench constraints
 
-$(STAMP): pyproject.toml
+# Every install is pinned by constraints.txt (the versions of the readers and converters decide the output).
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
+
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) data/dataset .pytest_cache
+	rm -rf $(VENV) data/dataset data/.dataset.builds data/.dataset.cache .pytest_cache
 
 # --- analysis layer ----------------------------------------------------------------------------------
 # `make notebooks` runs every notebook on the dataset `make dataset` built (DATASET=... for another one)
@@ -32,7 +35,7 @@ DATASET  ?= $(OUT)
 NB_STAMP := $(VENV)/.notebooks-installed
 
 $(NB_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	$(PIP) -e '.[dev,notebooks]'
 	touch $(NB_STAMP)
 
 notebooks: $(NB_STAMP)
@@ -51,3 +54,10 @@ export: $(STAMP)
 N ?= 10000
 bench: $(STAMP)
 	$(BIN)/python -m pipeline.bench --n $(N)
+
+# After a change of dependencies in pyproject.toml: install them unpinned and record what was installed.
+constraints: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	{ echo "# Pinned versions of everything the project installs (make, CI): what decides byte-identical output."; \
+	  echo "# Regenerate after changing dependencies: make constraints"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^ogi-dataset'; } > constraints.txt

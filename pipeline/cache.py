@@ -1,32 +1,101 @@
 """Content-hash cache of per-report and per-batch results, for incremental rebuilds.
 
 Keys are hashes of the file's bytes (SHA-256), whatever overrides it (manifest values, limits) and
-the builder's own version (a hash of every module and data file of the package), so a change in the
-code or the domain tables invalidates everything it could affect. A stat table (path, size, mtime)
-avoids reading and hashing unchanged files again.
+the builder's version: the source of the modules on the parse path (the modules the per-report and
+per-batch work imports, found by reading their imports, so a chart or a view change keeps the
+cache), every data table of the package, and the installed versions of the libraries that shape the
+output. A stat table (path, size, mtime) avoids reading and hashing unchanged files again.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import pickle
 import tempfile
 import zlib
 from functools import cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
+
+# Where the per-report and per-batch work starts; its imports within the package are followed.
+PARSE_ROOTS = ("pipeline.process",)
+# Libraries whose version can change a result: readers, decoders, converters, frame building.
+OUTPUT_LIBRARIES = ("pdfminer.six", "opencc", "charset-normalizer", "lxml", "python-docx", "polars", "pyarrow")
+
+
+def _package_root() -> Path:
+    return Path(str(resources.files("pipeline")))
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    parts = name.split(".")[1:]
+    if not parts:
+        return root / "__init__.py"
+    relative = Path(*parts)
+    for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(path: Path, name: str) -> set[str]:
+    """Package modules a module imports (absolute ``pipeline.…`` imports and relative ones)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("pipeline"))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            if base.startswith("pipeline"):
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)  # submodules named in the list
+    # importing a.b.c runs a/__init__ and a/b/__init__ too
+    return found | {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
+
+
+def parse_path_modules(roots: tuple[str, ...] = PARSE_ROOTS) -> list[Path]:
+    """Source files of the modules reachable from ``roots`` through imports, sorted."""
+    root = _package_root()
+    seen: dict[str, Path] = {}
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(name, root)
+        if path is None:
+            continue  # a name imported from a module, not a module
+        seen[name] = path
+        todo.extend(_imported_modules(path, name) - set(seen))
+    return sorted(set(seen.values()))
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in OUTPUT_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
 
 
 @cache
 def builder_version() -> str:
-    """Hash of the package's code and data: results cached by another version are never reused."""
+    """Hash of what decides a parse: parse-path code, data tables and library versions."""
     digest = hashlib.sha256()
-    root = resources.files("pipeline")
-    for path in sorted(Path(str(root)).rglob("*")):
-        if path.suffix in (".py", ".csv") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(Path(str(root))).as_posix().encode())
-            digest.update(path.read_bytes())
+    root = _package_root()
+    files = parse_path_modules() + sorted(p for p in root.rglob("*.csv") if "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update(repr(sorted(library_versions().items())).encode())
     return digest.hexdigest()[:16]
 
 

@@ -11,15 +11,22 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline import build as build_mod
-from pipeline import quality
-from pipeline.discover import discover
+from pipeline import quality, store
+
+from pipeline.discover import discover_inputs
 from pipeline.manifest import ManifestError, apply_manifest, read_manifest
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build the OGI annual-report dataset (政府信息公开工作年度报告).")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
+
+
+def _error(message: str) -> None:
+    """An error line on stderr: red, not wrapped, and never read as rich markup (paths have brackets)."""
+    console.print(Text(message, style="red"))
 
 
 @app.callback()
@@ -44,14 +51,20 @@ def build(
     """Read every report under INPUT and write facts, reports, violations (Parquet) and ogi.duckdb."""
     missing = [p for p in inputs if not p.exists()]
     if missing:
-        console.print(f"[red]no such file or folder: {', '.join(map(str, missing))}")
+        _error(f"no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
-    sources = discover(inputs)
+    try:
+        store.check_output(out, inputs)
+    except store.OutputRefused as exc:
+        _error(f"{exc}")
+        raise typer.Exit(2) from None
+    found = discover_inputs(inputs)
+    sources = found.sources
     if manifest is not None:
         try:
             sources = apply_manifest(sources, read_manifest(manifest))
         except ManifestError as exc:
-            console.print(f"[red]{exc}")
+            _error(f"{exc}")
             raise typer.Exit(2) from None
     if cache is None and not no_cache:
         cache = out.absolute().parent / f".{out.absolute().name}.cache"
@@ -62,13 +75,17 @@ def build(
         summary = build_mod.run_build(
             sources, out, limits=build_mod.Limits(max_bytes=int(max_mb * 2**20), seconds=timeout),
             jobs=jobs or os.cpu_count() or 1, cache_folder=None if no_cache else cache,
-            on_progress=lambda n: progress.update(task, advance=n))
+            on_progress=lambda n: progress.update(task, advance=n), hidden=found.hidden)
     reports = summary.reports
     counts = {s: reports.filter(reports["status"] == s).height for s in ("parsed", "partial", "rejected")}
     typer.echo(
         f"{len(sources)} files: {counts['parsed']} parsed, {counts['partial']} partial, {counts['rejected']} rejected; "
         f"{summary.n_cells} cells ({summary.n_ambiguous} ambiguous); {summary.n_failed} sum-rule violations -> {out}"
     )
+    if found.hidden:
+        shown = ", ".join(found.hidden[:5]) + (f" and {len(found.hidden) - 5} more" if len(found.hidden) > 5 else "")
+        console.print(f"{len(found.hidden)} hidden entr{'y' if len(found.hidden) == 1 else 'ies'} (name starting "
+                      f"with '.') left out: {shown}")
     if strict and (counts["partial"] or counts["rejected"]):
         raise typer.Exit(1)
 
@@ -91,18 +108,18 @@ def check(
 ) -> None:
     """Rule summary and the reports that need attention most."""
     if not (dataset / "facts.parquet").exists():
-        console.print(f"[red]{dataset} is not a dataset folder (no facts.parquet); run ogi build first")
+        _error(f"{dataset} is not a dataset folder (no facts.parquet); run ogi build first")
         raise typer.Exit(2)
     facts, reports, violations = quality.load(dataset)
     counts = {s: reports.filter(reports["status"] == s).height for s in ("parsed", "partial", "rejected")}
     typer.echo(f"{reports.height} reports: {counts['parsed']} parsed, {counts['partial']} partial, "
                f"{counts['rejected']} rejected")
-    summary = quality.rule_summary(facts, violations)
+    summary = quality.rule_summary(facts, violations, reports)
     _print_frame(summary, "Rules")
     _print_frame(quality.worst_reports(reports, violations, top), f"Reports needing attention (top {top})")
     official = summary.filter(summary["severity"] == "official")["failed"].sum()
     if strict and official:
-        console.print(f"[red]{official} official rule failure(s)")
+        _error(f"{official} official rule failure(s)")
         raise typer.Exit(1)
 
 
@@ -130,10 +147,10 @@ def sql(
     try:
         result = query_mod.run(db, query)
     except FileNotFoundError as exc:
-        console.print(f"[red]{exc}")
+        _error(f"{exc}")
         raise typer.Exit(2) from None
     except duckdb.Error as exc:
-        console.print(f"[red]{type(exc).__name__}: {exc}")
+        _error(f"{type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
     if as_csv:
         typer.echo(query_mod.to_csv(result), nl=False)
@@ -158,7 +175,7 @@ def export(
     try:
         con = query_mod.connect(db)
     except FileNotFoundError as exc:
-        console.print(f"[red]{exc}")
+        _error(f"{exc}")
         raise typer.Exit(2) from None
     try:
         tables = export_mod.wide_tables(con, preferred_only=not all_copies)
@@ -179,7 +196,7 @@ def dictionary(
     if check:
         current = out.read_text(encoding="utf-8") if out.exists() else ""
         if current != dictionary_mod.render():
-            console.print(f"[red]{out} is out of date: run `ogi dictionary` (make dictionary)")
+            _error(f"{out} is out of date: run `ogi dictionary` (make dictionary)")
             raise typer.Exit(1)
         typer.echo(f"{out} is up to date")
         return

@@ -17,6 +17,7 @@ class Decoded:
     encoding: str | None
     format: str  # text / markdown / html / pdf / docx / doc / binary / empty
     problem: str | None = None  # why text is None, in words a person can act on
+    note: str | None = None  # what decoding had to do (replacement characters), for reports.notes
 
 
 _BOMS = (
@@ -80,6 +81,58 @@ def decode(data: bytes, name: str) -> Decoded:
             return Decoded(text, "utf-8", _text_format(text, name))
     except UnicodeDecodeError:
         pass
+    if b"\x00" not in data[:10000]:  # UTF-16 without a BOM is left to the statistical guess
+        strict = _strict_decodes(data)
+        if strict:
+            encoding, text = strict
+            return Decoded(text, encoding, _text_format(text, name))
+    return _guess(data, name)
+
+
+# Chinese encodings whose byte structure is checked by a strict decode: a file that decodes without
+# error in one of them is taken as it, whatever its length (a statistical guess on a short line is
+# a coin toss: a one-line GBK title was once guessed as UTF-16).
+_STRICT_CANDIDATES = ("gb18030", "big5")
+
+
+def _strict_decodes(data: bytes) -> tuple[str, str] | None:
+    decoded = {}
+    for encoding in _STRICT_CANDIDATES:
+        try:
+            decoded[encoding] = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    if len(decoded) <= 1:
+        return next(iter(decoded.items()), None)
+    # Both fit (Big5's byte ranges lie inside GB18030's): let the statistics choose between the two.
+    best = from_bytes(data[:200_000], cp_isolation=list(decoded)).best()
+    choice = best.encoding if best is not None and best.encoding in decoded else _STRICT_CANDIDATES[0]
+    return choice, decoded[choice]
+
+
+# A file in one of these encodings with a few damaged bytes (a download cut, a copy error) is still
+# that file: up to this share of byte sequences may be replaced before the encoding is doubted.
+_LENIENT_CANDIDATES = ("utf-8", "gb18030")
+_MAX_REPLACED_SHARE = 0.002
+
+
+def _replacement_note(encoding: str, replaced: int, how: str) -> str:
+    return (f"encoding {encoding} {how}; {replaced} byte sequence(s) did not fit it and were replaced by U+FFFD: "
+            "check the file's encoding")
+
+
+def _replaced(data: bytes, text: str, encoding: str) -> int:
+    return text.count("\ufffd") - data.decode(encoding, errors="ignore").count("\ufffd")
+
+
+def _guess(data: bytes, name: str) -> Decoded:
+    if b"\x00" not in data[:10000]:
+        for encoding in _LENIENT_CANDIDATES:
+            text = data.decode(encoding, errors="replace")
+            replaced = _replaced(data, text, encoding)
+            if replaced <= max(2, _MAX_REPLACED_SHARE * len(text)):
+                return Decoded(text, encoding, _text_format(text, name),
+                               note=_replacement_note(encoding, replaced, "fits all but a few bytes"))
     best = from_bytes(data[:200_000]).best()
     if best is None or best.encoding is None:
         return Decoded(None, None, "binary", "binary file: no text encoding fits its bytes")
@@ -89,4 +142,6 @@ def decode(data: bytes, name: str) -> Decoded:
         return Decoded(None, None, "binary", f"unknown encoding {best.encoding!r}")
     if "\x00" in text[:10000]:
         return Decoded(None, best.encoding, "binary", "binary file: contains NUL bytes, not text")
-    return Decoded(text, best.encoding, _text_format(text, name))
+    replaced = _replaced(data, text, best.encoding)
+    note = _replacement_note(best.encoding, replaced, "guessed from the bytes") if replaced else None
+    return Decoded(text, best.encoding, _text_format(text, name), note=note)

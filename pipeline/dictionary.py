@@ -15,7 +15,7 @@ from pipeline import labels, schemas, view_schemas, views
 
 DICTIONARY_PATH = Path("docs/data_dictionary.md")
 _EMPTY_FRAMES = {"facts": schemas.facts_frame, "reports": schemas.reports_frame,
-                 "violations": schemas.violations_frame}
+                 "violations": schemas.violations_frame, "cross_year_checks": schemas.cross_year_frame}
 
 
 def _cell(text) -> str:

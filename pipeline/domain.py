@@ -18,7 +18,8 @@ SECTIONS = ("proactive", "requests", "appeals")
 STATUSES = ("reported", "blank", "ambiguous", "derived")
 
 
-def _read(name: str) -> list[dict[str, str]]:
+def read_table(name: str) -> list[dict[str, str]]:
+    """Rows of one CSV table of ``pipeline/data`` as dicts."""
     with resources.files("pipeline.data").joinpath(name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
@@ -113,7 +114,7 @@ def layout(template: str, section: str) -> tuple[Row, ...]:
     """The data rows (in printed order) and their columns for one table of one template."""
     rows: dict[str, list[Column]] = {}
     for r in sorted(
-        (r for r in _read("layout.csv") if r["template"] == template and r["section"] == section),
+        (r for r in read_table("layout.csv") if r["template"] == template and r["section"] == section),
         key=lambda r: (int(r["row_order"]), int(r["col_order"])),
     ):
         rows.setdefault(r["row"], []).append(
@@ -125,7 +126,7 @@ def layout(template: str, section: str) -> tuple[Row, ...]:
 @cache
 def labels(section: str, kind: str, template: str | None = None) -> tuple[Label, ...]:
     out = []
-    for r in _read("labels.csv"):
+    for r in read_table("labels.csv"):
         if r["section"] != section or r["kind"] != kind:
             continue
         if template is not None and r["template"] not in ("", template):
@@ -148,7 +149,7 @@ def sum_rules() -> tuple[SumRule, ...]:
             r["rule"], r["severity"], r["section"], r["template"], r["scope"], r["axis"],
             tuple(r["keys"].split()), parse_terms(r["lhs"]), r["op"], parse_terms(r["rhs"]), r["message"],
         )
-        for r in _read("rules.csv")
+        for r in read_table("rules.csv")
     )
 
 
@@ -156,13 +157,13 @@ def sum_rules() -> tuple[SumRule, ...]:
 def derived_sums() -> tuple[DerivedSum, ...]:
     return tuple(
         DerivedSum(r["section"], r["row"], r["template"], tuple(r["terms"].split("+")), r["unit"])
-        for r in _read("derived.csv")
+        for r in read_table("derived.csv")
     )
 
 
 @cache
 def noise_patterns(kind: str) -> re.Pattern:
-    pats = [r["pattern"] for r in _read("noise.csv") if r["kind"] == kind]
+    pats = [r["pattern"] for r in read_table("noise.csv") if r["kind"] == kind]
     return re.compile("|".join(f"(?:{p})" for p in pats))
 
 
@@ -171,7 +172,7 @@ def valid_codes() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
     """section -> (row codes, column codes), exactly as listed in codes.csv."""
     rows: dict[str, set[str]] = {s: set() for s in SECTIONS}
     cols: dict[str, set[str]] = {s: set() for s in SECTIONS}
-    for r in _read("codes.csv"):
+    for r in read_table("codes.csv"):
         if r["row"]:
             rows[r["section"]].add(r["row"])
         if r["column"]:
@@ -183,7 +184,7 @@ def valid_codes() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
 def code_labels() -> dict[tuple[str, str, str], str]:
     """(section, 'row'|'col', code) -> Chinese label from codes.csv."""
     out = {}
-    for r in _read("codes.csv"):
+    for r in read_table("codes.csv"):
         if r["row"]:
             out[(r["section"], "row", r["row"])] = r["label_zh"]
         if r["column"]:

@@ -8,10 +8,8 @@ so that a translation fix never touches the canonical codes. Loading checks that
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from pipeline import domain
 
@@ -54,18 +52,13 @@ class SummaryColumn:
     definition: str  # the terms as written in summary.csv, e.g. 'denied' or 'litigation_direct+...'
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    with resources.files("pipeline.data").joinpath(name).open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
 @cache
 def code_labels() -> tuple[CodeLabel, ...]:
     """Every row and column code of codes.csv, in printed order, with its English label and group."""
-    english = {(r["section"], r["axis"], r["code"]): r for r in _read("labels_en.csv")}
-    known_groups = {(g["section"], g["axis"], g["group"]) for g in _read("label_groups.csv")}
+    english = {(r["section"], r["axis"], r["code"]): r for r in domain.read_table("labels_en.csv")}
+    known_groups = {(g["section"], g["axis"], g["group"]) for g in domain.read_table("label_groups.csv")}
     out, seen, counters = [], set(), {}
-    for r in _read("codes.csv"):
+    for r in domain.read_table("codes.csv"):
         axis = "row" if r["row"] else "col"
         code = r["row"] or r["column"]
         key = (r["section"], axis, code)
@@ -87,7 +80,7 @@ def code_labels() -> tuple[CodeLabel, ...]:
 @cache
 def groups() -> tuple[GroupLabel, ...]:
     codes = code_labels()
-    rows = _read("label_groups.csv")
+    rows = domain.read_table("label_groups.csv")
     children = {}
     for g in rows:
         if g["parent"]:
@@ -117,7 +110,7 @@ def summary_columns() -> tuple[SummaryColumn, ...]:
     """Columns of report_summary: each the sum of some rows in one column of one section."""
     row_groups = {g.group for g in groups() if g.axis == "row"}
     out = []
-    for r in _read("summary.csv"):
+    for r in domain.read_table("summary.csv"):
         section = r["section"]
         valid_rows, valid_cols = domain.valid_codes()[section]
         rows: list[str] = []

@@ -38,7 +38,8 @@ def read_manifest(path: Path) -> dict[str, tuple[str | None, int | None]]:
 def apply_manifest(sources: list[SourceFile], manifest: dict[str, tuple[str | None, int | None]]) -> list[SourceFile]:
     out = []
     for source in sources:
-        known = manifest.get(source.source_file) or manifest.get(PurePosixPath(source.source_file).name)
+        known = (manifest.get(source.source_file) or manifest.get(source.name_in_input)
+                 or manifest.get(PurePosixPath(source.source_file).name))
         if known:
             source = dataclasses.replace(source, manifest_agency=known[0], manifest_year=known[1])
         out.append(source)

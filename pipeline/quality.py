@@ -16,9 +16,11 @@ def load(dataset: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
             pl.read_parquet(dataset / "violations.parquet"))
 
 
-def rule_summary(facts: pl.DataFrame, violations: pl.DataFrame) -> pl.DataFrame:
-    """Per rule: instances checked, failed, not assessable (reading findings such as P0 included)."""
-    _, checked = rules.evaluate(facts)
+def rule_summary(facts: pl.DataFrame, violations: pl.DataFrame, reports: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per rule: instances checked, failed, not assessable (reading findings such as P0 included).
+    ``reports`` (with ``preferred``) names the copies the cross-year rules compared."""
+    preferred = reports.filter(pl.col("preferred"))["report_id"] if reports is not None else None
+    checked = rules.evaluate(facts, preferred=preferred).checked
     outcomes = violations.group_by("rule", "severity").agg(
         (pl.col("outcome") == "failed").sum().alias("failed"),
         (pl.col("outcome") == "not_assessable").sum().alias("not_assessable"),

@@ -36,7 +36,13 @@ def resolve_warehouse(path: Path) -> Path:
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(resolve_warehouse(path)), read_only=True)
+    """Open the warehouse read-only, its views reading the Parquet files beside it (wherever it is)."""
+    from pipeline import views
+
+    warehouse = resolve_warehouse(path)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    views.use_folder(con, warehouse.parent)
+    return con
 
 
 def run(path: Path, sql: str) -> QueryResult:

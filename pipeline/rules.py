@@ -11,19 +11,17 @@ whatever the number of reports.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import polars as pl
 
-from pipeline import domain, schemas
+from pipeline import copies, domain, schemas
+from pipeline.copies import agency_key
 from pipeline.domain import SumRule, Term
 
 USABLE = ("reported", "derived")
 TOLERANCE = 1e-6
-GOVERNMENT_SUFFIX = r"(?:人民政府|管理委员会|管委会)$"
-
-
-def agency_key(column: str = "agency") -> pl.Expr:
-    """Agencies compare across years by name without spaces and without a trailing 人民政府 / 管委会."""
-    return pl.col(column).str.replace_all(r"\s+", "").str.replace(GOVERNMENT_SUFFIX, "")
+OUTCOMES = ("passed", "failed", "not_assessable")
 
 
 def _operands(facts: pl.DataFrame) -> pl.DataFrame:
@@ -47,18 +45,6 @@ def _wide(cells: pl.DataFrame, section: str, term_axis: str) -> pl.DataFrame:
                      values=["value", "status", "line"], separator=":")
 
 
-def _one_report_per_agency_year(cells: pl.DataFrame) -> pl.Series:
-    """Duplicates (the same report as text and as HTML): compare the copy with the fewest ambiguous cells."""
-    ranked = (
-        cells.filter(pl.col("agency_key").is_not_null() & pl.col("year").is_not_null())
-        .group_by("report_id", "agency_key", "year")
-        .agg((pl.col("status") == "ambiguous").sum().alias("n_ambiguous"))
-        .sort(["agency_key", "year", "n_ambiguous", "report_id"])
-        .unique(["agency_key", "year"], keep="first", maintain_order=True)
-    )
-    return ranked["report_id"]
-
-
 def _with_previous_year(wide: pl.DataFrame, key_axis: str, terms: tuple[Term, ...]) -> pl.DataFrame:
     previous_codes = {t.code for t in terms if t.year_offset == -1}
     rename = {}
@@ -76,8 +62,9 @@ def _column(frame: pl.DataFrame, name: str, dtype) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype)
 
 
-def _check_rule(wide: pl.DataFrame, rule: SumRule) -> tuple[pl.DataFrame, int]:
-    """The rule's failed and not assessable instances, and how many instances were checked."""
+def _check_rule(wide: pl.DataFrame, rule: SumRule, keep_passed: bool = False) -> tuple[pl.DataFrame, int]:
+    """The rule's failed and not assessable instances (every instance with ``keep_passed``, with the
+    previous year's report for cross-year rules), and how many instances were checked."""
     term_axis, key_axis = ("row", "col") if rule.axis == "col" else ("col", "row")
     frame = wide
     if rule.template != "both":
@@ -117,24 +104,37 @@ def _check_rule(wide: pl.DataFrame, rule: SumRule) -> tuple[pl.DataFrame, int]:
         assessable.alias("_assessable"), holds.alias("_holds"), actual.alias("actual"), expected.alias("expected"),
         unread.alias("_unread"),
         pl.concat_str([describe(t) for t in rule.terms], separator=", ").alias("cells"),
-    ).filter(~pl.col("_assessable") | ~pl.col("_holds"))
+    )
+    if not keep_passed:
+        out = out.filter(~pl.col("_assessable") | ~pl.col("_holds"))
     if out.is_empty():
-        return schemas.violations_frame([]), frame.height
-    failed = pl.col("_assessable")
+        return (_empty_instances() if keep_passed else schemas.violations_frame([])), frame.height
+    failed = pl.col("_assessable") & ~pl.col("_holds")
     out = out.with_columns(
         pl.lit(rule.rule).alias("rule"),
         pl.lit(rule.severity).alias("severity"),
-        pl.when(failed).then(pl.lit("failed")).otherwise(pl.lit("not_assessable")).alias("outcome"),
+        pl.when(~pl.col("_assessable")).then(pl.lit("not_assessable"))
+        .when(failed).then(pl.lit("failed")).otherwise(pl.lit("passed")).alias("outcome"),
         pl.lit(rule.section).alias("section"),
         pl.lit(fixed, dtype=pl.String).alias(term_axis),
         pl.when(failed).then(pl.col("expected")).alias("expected"),
         pl.when(failed).then(pl.col("actual")).alias("actual"),
         pl.when(failed)
         .then(pl.format(template + ": expected {}, found {}", pl.col(key_axis), pl.col("expected"), pl.col("actual")))
+        .when(pl.col("_assessable")).then(pl.format(template + ": holds ({})", pl.col(key_axis), pl.col("actual")))
         .otherwise(pl.format(template + ": not assessable, {} not read", pl.col(key_axis), pl.col("_unread")))
         .alias("message"),
     )
+    if keep_passed:
+        out = out.with_columns(pl.col("report_id@-1").alias("previous_report_id"), pl.col(key_axis).alias("key"),
+                               pl.when("_assessable").then(total(rule.lhs)).alias("actual"),
+                               pl.when("_assessable").then(total(rule.rhs)).alias("expected"))
+        return out.select(list(schemas.CROSS_YEAR_SCHEMA)).cast(schemas.CROSS_YEAR_SCHEMA), frame.height
     return out.select(list(schemas.VIOLATION_SCHEMA)).cast(schemas.VIOLATION_SCHEMA), frame.height
+
+
+def _empty_instances() -> pl.DataFrame:
+    return schemas.cross_year_frame([])
 
 
 def check(facts: pl.DataFrame) -> pl.DataFrame:
@@ -162,14 +162,25 @@ def cross_year_operands(facts: pl.DataFrame) -> pl.DataFrame:
     cells = facts.filter(wanted)
     cells = _operands(cells) if "agency_key" not in cells.columns else cells
     return cells.select(
-        "report_id", "agency", "agency_key", "year", "template", "section", "row", "col", "value", "status", "line")
+        "report_id", "source_file", "agency", "agency_key", "year", "template", "section", "row", "col", "value",
+        "status", "line")
 
 
-def evaluate(facts: pl.DataFrame, scope: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Violations, and per rule how many instances were checked. ``scope``: 'report' or 'cross_year'."""
+class Evaluation(NamedTuple):
+    violations: pl.DataFrame  # failed and not assessable instances (violations.parquet)
+    checked: pl.DataFrame  # per rule: rule, severity, instances checked
+    cross_year: pl.DataFrame  # every instance of the cross-year rules, passed ones too (schemas.CROSS_YEAR_SCHEMA)
+
+
+def evaluate(facts: pl.DataFrame, scope: str | None = None, preferred: pl.Series | None = None) -> Evaluation:
+    """Every rule of ``scope`` ('report', 'cross_year' or both) over the facts.
+
+    Cross-year rules compare one copy per agency and year: the report ids in ``preferred`` (the build
+    passes those of :func:`pipeline.copies.preferred_copies` over reports.parquet); without it the
+    same choice is made from the facts alone.
+    """
     cells = _operands(facts) if "agency_key" not in facts.columns else facts
-    chosen = None
-    frames = []
+    frames, instances = [], []
     checked = {}
     wides: dict[tuple[str, str], pl.DataFrame] = {}
     selected = [r for r in domain.sum_rules() if scope is None or r.scope == scope]
@@ -183,21 +194,28 @@ def evaluate(facts: pl.DataFrame, scope: str | None = None) -> tuple[pl.DataFram
             checked.setdefault(rule.rule, 0)
             continue
         if rule.scope == "cross_year":
-            if chosen is None:
-                chosen = _one_report_per_agency_year(cross_year_operands(cells))
+            if preferred is None:
+                ranked = copies.preferred_copies(copies.reports_from_facts(cells))
+                preferred = ranked.filter(pl.col("preferred"))["report_id"]
             key_axis = "col" if term_axis == "row" else "row"
-            wide = _with_previous_year(wide.filter(pl.col("report_id").is_in(chosen.implode())), key_axis, rule.terms)
+            wide = _with_previous_year(wide.filter(pl.col("report_id").is_in(preferred.implode())), key_axis,
+                                       rule.terms)
             if wide.is_empty():
                 checked.setdefault(rule.rule, 0)
                 continue
-        found, n = _check_rule(wide, rule)
+            every, n = _check_rule(wide, rule, keep_passed=True)
+            instances.append(every)
+            found = every.filter(pl.col("outcome") != "passed").select(list(schemas.VIOLATION_SCHEMA))
+        else:
+            found, n = _check_rule(wide, rule)
         frames.append(found)
         checked[rule.rule] = checked.get(rule.rule, 0) + n
     summary = pl.DataFrame(
         [(r.rule, r.severity, checked.get(r.rule, 0)) for r in selected],
         schema={"rule": pl.String, "severity": pl.String, "checked": pl.Int64}, orient="row")
+    order = ["report_id", "rule", "section", "row", "col"]
     frames = [f for f in frames if not f.is_empty()]
-    if not frames:
-        return schemas.violations_frame([]), summary
-    violations = pl.concat(frames).sort(["report_id", "rule", "section", "row", "col"], nulls_last=True)
-    return violations, summary
+    violations = pl.concat(frames).sort(order, nulls_last=True) if frames else schemas.violations_frame([])
+    instances = [f for f in instances if not f.is_empty()]
+    every = pl.concat(instances).sort(order + ["key"], nulls_last=True) if instances else _empty_instances()
+    return Evaluation(violations, summary, every)

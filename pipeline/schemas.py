@@ -22,13 +22,17 @@ REPORT_SCHEMA = {
     "report_id": pl.String, "source_file": pl.String, "sha256": pl.String, "bytes": pl.Int64,
     "format": pl.String, "encoding": pl.String, "agency": pl.String, "year": pl.Int16,
     "agency_source": pl.String, "year_source": pl.String, "template": pl.String, "status": pl.String, "reason": pl.String, "n_cells": pl.Int32,
-    "n_ambiguous": pl.Int32, "n_violations": pl.Int32, "notes": pl.String,
+    "n_ambiguous": pl.Int32, "n_violations": pl.Int32, "notes": pl.String, "copies": pl.Int32,
+    "preferred": pl.Boolean,
 }
 VIOLATION_SCHEMA = {
     "report_id": pl.String, "rule": pl.String, "severity": pl.String, "outcome": pl.String,
     "section": pl.String, "row": pl.String, "col": pl.String, "expected": pl.Float64,
     "actual": pl.Float64, "cells": pl.String, "message": pl.String,
 }
+# Every instance of a cross-year rule, passed ones included (cross_year.parquet): the cross_year view
+# reads these, so each rule is computed once, in rules.py.
+CROSS_YEAR_SCHEMA = {**VIOLATION_SCHEMA, "previous_report_id": pl.String, "key": pl.String}
 REPORT_COLUMNS = list(REPORT_SCHEMA)
 SIGNED_COLUMNS = ("change",)  # 本年增/减 may be negative; every other value is a count or an amount
 
@@ -61,6 +65,10 @@ def reports_frame(rows: list[dict]) -> pl.DataFrame:
 
 def violations_frame(rows: list[dict]) -> pl.DataFrame:
     return _frame(rows, VIOLATION_SCHEMA)
+
+
+def cross_year_frame(rows: list[dict]) -> pl.DataFrame:
+    return _frame(rows, CROSS_YEAR_SCHEMA)
 
 
 def _valid_code_pairs() -> pl.DataFrame:
@@ -150,6 +158,12 @@ class Reports(pa.DataFrameModel):
     n_ambiguous: pl.Int32 = pa.Field(ge=0, description="cells the text does not determine")
     n_violations: pl.Int32 = pa.Field(ge=0, description="failed rule instances (not counting not-assessable ones)")
     notes: str = pa.Field(nullable=True, description="how the reader handled the layout (line order, subtotals ...)")
+    copies: pl.Int32 = pa.Field(ge=0, description="readable files giving a report of the same agency and year "
+                                                  "(1 when agency or year is unknown; 0 for a rejected file)")
+    preferred: bool = pa.Field(description="the copy used for its agency and year (cross-year rules, "
+                                           "report_summary): parsed before partial, then the published form "
+                                           "(PDF, Word, web page before text dumps, data/formats.csv), then "
+                                           "fewest ambiguous cells, fewest failed rules, file name")
 
     class Config:
         strict = True
@@ -176,6 +190,29 @@ class Violations(pa.DataFrameModel):
     actual: pl.Float64 = pa.Field(nullable=True, description="the printed total side (left-hand side) when failed")
     cells: str = pa.Field(nullable=True, description="cells involved, as row/col@line of the source")
     message: str = pa.Field(description="what the rule says and what was found")
+
+    class Config:
+        strict = True
+
+
+class CrossYearChecks(pa.DataFrameModel):
+    """Every instance of a cross-year rule (X1–X3), passed ones included."""
+
+    report_id: str = pa.Field(description="the later year's report (preferred copy)")
+    rule: str = pa.Field(description="X1_carry_over, X2_in_force or X3_item_count (rules.csv)")
+    severity: str = pa.Field(isin=["cross_year"], description="cross_year")
+    outcome: str = pa.Field(isin=["passed", "failed", "not_assessable"],
+                            description="passed, failed, or not_assessable when an operand was not read")
+    section: str = pa.Field(isin=list(domain.SECTIONS), description="table of the rule")
+    row: str = pa.Field(nullable=True, description="row code the rule is about, when it is about one row")
+    col: str = pa.Field(nullable=True, description="column code the rule is about, when it is about one column")
+    expected: pl.Float64 = pa.Field(nullable=True, description="right-hand side (from the year before); null when "
+                                                               "not assessable")
+    actual: pl.Float64 = pa.Field(nullable=True, description="left-hand side (this year); null when not assessable")
+    cells: str = pa.Field(nullable=True, description="cells involved, as row/col@line of the source")
+    message: str = pa.Field(description="what the rule says and what was found")
+    previous_report_id: str = pa.Field(description="the earlier year's report (preferred copy)")
+    key: str = pa.Field(description="the column (X1) or row (X2, X3) the instance is about")
 
     class Config:
         strict = True

@@ -1,12 +1,18 @@
 """Write a dataset atomically: Parquet files plus a DuckDB file of views over them.
 
-A build writes into a fresh version folder next to the output (``.<name>.builds/<id>/``) and then
-points ``DIR`` at it by atomically replacing a symbolic link. A build killed at any moment leaves the
-previous dataset complete and readable; a reader never sees a mix of two builds.
+A build writes into a fresh version folder next to the output (``.<name>.builds/build-<id>/``) and
+then points ``DIR`` at it by atomically replacing a symbolic link. A build killed at any moment leaves
+the previous dataset complete and readable; a reader never sees a mix of two builds.
+
+Nothing the user owns is ever renamed or deleted: ``DIR`` must be absent, an empty folder, a link to
+a version folder of an earlier build, or a dataset folder holding only dataset files
+(:func:`check_output`); only the builder's own ``build-*`` version folders are removed.
 
 Facts and violations are streamed: each batch of reports becomes one Parquet row group, so memory
 does not grow with the number of reports. The output is a deterministic function of the batches, so
-the same input gives byte-identical files.
+the same input gives byte-identical files. The views in ``ogi.duckdb`` name the Parquet files by
+relative path, resolved against the database's own folder when it is opened (``query.connect``), so
+a dataset folder can be moved, copied or zipped.
 """
 
 from __future__ import annotations
@@ -23,6 +29,64 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import schemas, views
+
+# What a dataset folder holds (besides nothing else): a folder with other files is not replaced.
+DATASET_FILES = frozenset({"facts.parquet", "reports.parquet", "violations.parquet", "cross_year_checks.parquet",
+                           "ogi.duckdb", "ogi.duckdb.wal", "build.json"})
+VERSION_PREFIX = "build-"
+
+
+class OutputRefused(Exception):
+    """``--out`` names a place where writing the dataset could destroy something the user owns."""
+
+
+def builds_folder(out: Path) -> Path:
+    out = Path(os.path.abspath(out))
+    return out.parent / f".{out.name}.builds"
+
+
+def _is_version_link(out: Path) -> bool:
+    """A link to a version folder of an earlier build (``.<name>.builds/build-*``)."""
+    target = Path(os.path.abspath(out.parent / os.readlink(out)))
+    return (target.parent == builds_folder(out) and target.name.startswith(VERSION_PREFIX))
+
+
+def _is_dataset_folder(folder: Path) -> bool:
+    names = {p.name for p in folder.iterdir()}
+    return {"facts.parquet", "reports.parquet"} <= names and names <= DATASET_FILES
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_output(out: Path, inputs: list[Path] = ()) -> None:
+    """:class:`OutputRefused` (with what to do) unless a dataset can be written at ``out`` safely."""
+    out = Path(os.path.abspath(out))
+    real_out = out.resolve()
+    for given in inputs:
+        real_in = Path(given).resolve()
+        for place in {out, real_out}:
+            if _within(place, real_in):
+                raise OutputRefused(f"--out {out} is {'the input' if place == real_in else 'inside the input'} "
+                                    f"{given}: the dataset would be written among the reports; choose a folder "
+                                    "outside the inputs")
+            if _within(real_in, place):
+                raise OutputRefused(f"the input {given} is inside --out {out}, which the build replaces; "
+                                    "move the reports elsewhere or choose another --out")
+    if out.is_symlink():
+        if not _is_version_link(out):
+            raise OutputRefused(f"--out {out} is a symbolic link that does not point at a dataset written by "
+                                "ogi build; remove it or choose another --out")
+        return
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OutputRefused(f"--out {out} is a file, not a dataset folder; choose another --out")
+    if any(out.iterdir()) and not _is_dataset_folder(out):
+        raise OutputRefused(f"--out {out} is a folder that holds other files than a dataset; it is left as it "
+                            "is: choose a new or empty folder")
+
 
 _PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 
@@ -53,14 +117,14 @@ class DatasetWriter:
 
     def __init__(self, out: Path):
         self.out = Path(os.path.abspath(out))
-        if self.out.exists() and not self.out.is_dir():
-            raise FileExistsError(f"{self.out} exists and is not a dataset folder")
-        builds = self.out.parent / f".{self.out.name}.builds"
+        check_output(self.out)
+        builds = builds_folder(self.out)
         builds.mkdir(parents=True, exist_ok=True)
-        self.version = builds / f"build-{uuid.uuid4().hex[:12]}"
+        self.version = builds / f"{VERSION_PREFIX}{uuid.uuid4().hex[:12]}"
         self.version.mkdir()
         self._schemas = {"facts": _arrow_schema(schemas.FACT_SCHEMA),
-                         "violations": _arrow_schema(schemas.VIOLATION_SCHEMA)}
+                         "violations": _arrow_schema(schemas.VIOLATION_SCHEMA),
+                         "cross_year_checks": _arrow_schema(schemas.CROSS_YEAR_SCHEMA)}
         self._writers = {name: pq.ParquetWriter(self.version / f"{name}.parquet", schema, **_PARQUET_OPTIONS)
                          for name, schema in self._schemas.items()}
 
@@ -133,33 +197,36 @@ class Spill:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def write_dataset(out: Path, facts: pl.DataFrame, reports: pl.DataFrame, violations: pl.DataFrame) -> Path:
+def write_dataset(out: Path, facts: pl.DataFrame, reports: pl.DataFrame, violations: pl.DataFrame,
+                  cross_year: pl.DataFrame | None = None) -> Path:
     """Write whole frames as one dataset version (small builds and tests)."""
     with DatasetWriter(out) as writer:
         writer.write("facts", facts)
         writer.write("violations", violations)
+        if cross_year is not None:
+            writer.write("cross_year_checks", cross_year)
         return writer.commit(reports)
 
 
 def remove_stale_versions(out: Path) -> None:
     """Version folders other than the current one (left by a build that was killed)."""
     out = Path(os.path.abspath(out))
-    builds = out.parent / f".{out.name}.builds"
+    builds = builds_folder(out)
     if not out.is_symlink() or not builds.is_dir():
         return
     current = out.resolve()
     for old in builds.iterdir():
-        if old.resolve() != current:
+        if old.name.startswith(VERSION_PREFIX) and old.resolve() != current:
             shutil.rmtree(old, ignore_errors=True)
 
 
 def _swap_in(out: Path, version: Path) -> None:
-    if out.exists() and not out.is_symlink():
-        # A plain folder from elsewhere: keep it beside the builds, once, then use links from now on.
-        out.rename(version.parent / f"previous-{uuid.uuid4().hex[:8]}")
+    check_output(out)  # again: the folder may have changed while the build ran
+    if out.is_dir() and not out.is_symlink():
+        # an empty folder, or a dataset folder of an older builder holding only dataset files: it
+        # becomes an old version, removed below like any other
+        out.rename(version.parent / f"{VERSION_PREFIX}previous-{uuid.uuid4().hex[:8]}")
     link = out.parent / f".{out.name}.link-{uuid.uuid4().hex[:8]}"
     os.symlink(os.path.relpath(version, out.parent), link)
     os.replace(link, out)  # atomic on POSIX
-    for old in version.parent.iterdir():
-        if old != version:
-            shutil.rmtree(old, ignore_errors=True)
+    remove_stale_versions(out)

@@ -21,7 +21,9 @@ SECTION_TITLES = {
     "appeals": "政府信息公开行政复议、行政诉讼情况 (Table 4: administrative reviews and lawsuits)",
 }
 USABLE_STATUSES = ("reported", "derived")
-COPY_ORDER = "status parsed before partial, then fewest ambiguous cells, then fewest failed rules, then source_file"
+COPY_ORDER = ("status parsed before partial, then the published form (PDF, Word, web page before text dumps; "
+              "formats.csv), then fewest ambiguous cells, then fewest failed within-report rules, then source_file "
+              "(decided at build time, pipeline/copies.py)")
 COMPARABILITY = (
     "2021 tables split (六)其他处理 into three rows (other_no_correction, other_unpaid_fee, other_other); "
     "their sum is stored as a derived row other_processing (status derived), comparable with the single "
@@ -161,11 +163,14 @@ CROSS_YEAR = pa.DataFrameSchema(
                            pa.Check.isin(["consistent", "inconsistent", "not_assessable"])),
         "report_id": _column(str, "report of year Y (preferred copy)", False),
         "next_report_id": _column(str, "report of year Y + 1 (preferred copy)", False),
+        "source_file": _column(str, "input file of the report of year Y", False),
+        "next_source_file": _column(str, "input file of the report of year Y + 1", False),
     },
     name="cross_year",
-    description="cross-year check X1 (templates.md §5.4): requests carried forward at the end of year Y should "
-                "equal those carried over at the start of Y + 1, per applicant column, for the preferred "
-                "reports of an agency in consecutive years. Expected, not an official rule.",
+    description="cross-year check X1: requests carried forward at the end of year Y should equal those carried "
+                "over at the start of Y + 1, per applicant column, for the preferred reports of an agency in "
+                "consecutive years. Expected, not an official rule. Read from cross_year_checks (rule "
+                "X1_carry_over), where the rule is computed once; its failures are the X1 rows of violations.",
 )
 
 
@@ -179,7 +184,8 @@ def warehouse() -> dict[str, pa.DataFrameSchema]:
 
 
 def parquet_models() -> dict[str, type[pa.DataFrameModel]]:
-    return {"facts": schemas.Facts, "reports": schemas.Reports, "violations": schemas.Violations}
+    return {"facts": schemas.Facts, "reports": schemas.Reports, "violations": schemas.Violations,
+            "cross_year_checks": schemas.CrossYearChecks}
 
 
 PARQUET_DESCRIPTIONS = {
@@ -190,4 +196,7 @@ PARQUET_DESCRIPTIONS = {
                "reason a person can act on, and cell, ambiguity and violation counts",
     "violations": "violations.parquet: sum rules (勾稽关系, templates.md §5) that failed or could not be "
                   "assessed, one row per rule instance, with the cells involved",
+    "cross_year_checks": "cross_year_checks.parquet: every instance of the cross-year rules (X1–X3), passed "
+                         "ones included, between the preferred copies of an agency's reports of consecutive "
+                         "years; the failed and not assessable ones are also in violations",
 }

@@ -33,12 +33,16 @@ def _in_list(values) -> str:
     return "(" + ", ".join(_quote(v) for v in values) + ")"
 
 
-def _parquet_views(folder: Path) -> list[str]:
-    sql = []
-    for table in view_schemas.parquet_models():
-        path = folder / f"{table}.parquet"
-        sql.append(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet({_quote(str(path))})")
-    return sql
+def _parquet_views() -> list[str]:
+    # relative names, found through file_search_path (see use_folder): the folder can move
+    return [f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet({_quote(f'{table}.parquet')})"
+            for table in view_schemas.parquet_models()]
+
+
+def use_folder(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Resolve the views' Parquet files in ``folder``: needed on every connection (DuckDB does not
+    keep the setting in the database file), and what lets a dataset folder be moved or copied."""
+    con.execute(f"SET file_search_path = {_quote(str(Path(folder).resolve()))}")
 
 
 def _labels_table() -> list[str]:
@@ -62,18 +66,11 @@ def _labels_table() -> list[str]:
 
 
 def _report_copies() -> str:
-    # Reports without agency or year cannot be matched with others: each is its own group.
+    # the choice itself is made once, at build time (pipeline/copies.py), and stored in reports
     return """CREATE OR REPLACE VIEW report_copies AS
-WITH readable AS (
-    SELECT report_id, source_file, agency, year, status, n_ambiguous, n_violations,
-           CASE WHEN agency IS NULL OR year IS NULL THEN 'file:' || source_file
-                ELSE agency || '|' || year END AS copy_key
-    FROM reports WHERE status <> 'rejected')
 SELECT report_id, source_file, agency, year, status, n_ambiguous, n_violations,
-       count(*) OVER (PARTITION BY copy_key) AS copies,
-       row_number() OVER (PARTITION BY copy_key
-                          ORDER BY status = 'partial', n_ambiguous, n_violations, source_file) = 1 AS preferred
-FROM readable"""
+       copies::BIGINT AS copies, preferred
+FROM reports WHERE status <> 'rejected'"""
 
 
 def _cells() -> str:
@@ -133,31 +130,24 @@ ORDER BY c.year, c.agency, c.source_file""",
 
 
 def _cross_year() -> str:
-    usable = _in_list(USABLE_STATUSES)
-    return f"""CREATE OR REPLACE VIEW cross_year AS
-WITH chosen AS (
-    SELECT c.report_id, c.source_file, c.agency, c.year FROM report_copies c
-    WHERE c.preferred AND c.agency IS NOT NULL AND c.year IS NOT NULL),
-edge AS (
-    SELECT ch.agency, ch.year, ch.report_id, x.row, x.col, x.value, x.status
-    FROM chosen ch JOIN cells x ON x.report_id = ch.report_id AND x.source_file = ch.source_file
-    WHERE x.section = 'requests' AND x.row IN ('carried_forward', 'carried_over'))
-SELECT a.agency, a.year, b.year AS next_year, a.col AS applicant_type,
-       a.value AS carried_forward, b.value AS next_carried_over, b.value - a.value AS difference,
-       CASE WHEN a.status NOT IN {usable} OR b.status NOT IN {usable} THEN 'not_assessable'
-            WHEN a.value = b.value THEN 'consistent' ELSE 'inconsistent' END AS outcome,
-       a.report_id, b.report_id AS next_report_id
-FROM edge a JOIN edge b
-  ON b.agency = a.agency AND b.year = a.year + 1 AND b.col = a.col
- AND a.row = 'carried_forward' AND b.row = 'carried_over'
-LEFT JOIN labels k ON k.section = 'requests' AND k.axis = 'col' AND k.kind = 'code' AND k.code = a.col
-ORDER BY a.agency, a.year, k."order", a.col"""
+    return """CREATE OR REPLACE VIEW cross_year AS
+SELECT p.agency, p.year, r.year AS next_year, x.col AS applicant_type,
+       x.expected AS carried_forward, x.actual AS next_carried_over, x.actual - x.expected AS difference,
+       CASE x.outcome WHEN 'passed' THEN 'consistent' WHEN 'failed' THEN 'inconsistent'
+            ELSE 'not_assessable' END AS outcome,
+       x.previous_report_id AS report_id, x.report_id AS next_report_id,
+       p.source_file, r.source_file AS next_source_file
+FROM cross_year_checks x
+JOIN reports r ON r.report_id = x.report_id AND r.preferred
+JOIN reports p ON p.report_id = x.previous_report_id AND p.preferred
+LEFT JOIN labels k ON k.section = 'requests' AND k.axis = 'col' AND k.kind = 'code' AND k.code = x.col
+WHERE x.rule = 'X1_carry_over'
+ORDER BY p.agency, p.year, k."order", x.col"""
 
 
-def statements(folder: Path) -> list[str]:
+def statements() -> list[str]:
     """CREATE statements of every view and table, in dependency order (comments come in ``install``)."""
-    folder = folder.resolve()
-    sql = _parquet_views(folder) + _labels_table() + [_report_copies(), _cells()]
+    sql = _parquet_views() + _labels_table() + [_report_copies(), _cells()]
     sql += [_section_view(section) for section in SECTION_COLUMN_NAMES]
     sql += _report_summary() + [_cross_year()]
     return sql
@@ -198,7 +188,8 @@ def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def install(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     """Create every view and table of the warehouse over the Parquet files in ``folder``, with comments."""
-    for statement in statements(folder):
+    use_folder(con, folder)
+    for statement in statements():
         con.execute(statement)
     for statement in comment_statements(con):
         con.execute(statement)

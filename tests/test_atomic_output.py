@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipeline import store
+from pipeline import query, store
 from pipeline.synth import generate
 
 
@@ -28,7 +28,7 @@ def build(inputs, out):
 def dataset_rows(out):
     facts = pl.read_parquet(out / "facts.parquet").height
     reports = pl.read_parquet(out / "reports.parquet")
-    con = duckdb.connect(str(out / "ogi.duckdb"), read_only=True)
+    con = query.connect(out)
     assert con.execute("SELECT count(*) FROM facts").fetchone()[0] == facts
     con.close()
     return facts, sorted(reports["source_file"])

@@ -6,7 +6,7 @@ import polars as pl
 from conftest import pipe_report_2021
 from typer.testing import CliRunner
 
-from pipeline.build import Limits, process_file
+from pipeline.process import Limits, process_file
 from pipeline.cli import app
 from pipeline.discover import SourceFile
 
@@ -91,7 +91,7 @@ def test_the_time_limit_per_file_stops_long_work_with_a_reason(tmp_path):
 
 
 def test_a_reader_bug_becomes_a_rejected_report_that_says_so(tmp_path, monkeypatch):
-    import pipeline.build as build
+    import pipeline.process as build
 
     def broken(*args, **kwargs):
         raise KeyError("boom")

@@ -3,6 +3,7 @@ import polars as pl
 from conftest import pipe_report_2021, requests_values
 from typer.testing import CliRunner
 
+from pipeline import query
 from pipeline.cli import app
 
 
@@ -30,7 +31,7 @@ def test_build_writes_the_contract_files_and_a_summary(tmp_path):
 
 def test_duckdb_views_answer_sql(tmp_path):
     _, out = build(tmp_path, {"r.txt": pipe_report_2021().encode()})
-    con = duckdb.connect(str(out / "ogi.duckdb"), read_only=True)
+    con = query.connect(out)
     total = con.execute("SELECT value FROM requests WHERE row = 'new_received' AND applicant_type = 'total'").fetchone()
     assert total[0] == requests_values()["new_received"][6] == 17
     assert con.execute("SELECT count(*) FROM labels WHERE label_zh = '自然人'").fetchone()[0] >= 1

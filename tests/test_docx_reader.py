@@ -13,7 +13,7 @@ from docx.oxml.ns import qn
 from docx.table import _Cell
 from report_documents import expected_values, report_blocks, write_docx
 
-from pipeline.build import process_bytes
+from pipeline.process import process_bytes
 from pipeline.discover import SourceFile
 from pipeline.readers import docx as docx_reader
 from pipeline.readers.docx import read_docx

@@ -43,14 +43,14 @@ def test_summary_columns_expand_groups_and_name_real_codes():
     ({"summary.csv": lambda rows: [{**rows[0], "terms": "granted+nonsense"}]}, "neither a requests row"),
 ])
 def test_inconsistent_label_files_are_refused(monkeypatch, broken, message):
-    real = labels._read
+    real = domain.read_table
 
     def edited(name):
         return broken[name](real(name)) if name in broken else real(name)
 
     for cached in (labels.code_labels, labels.groups, labels.summary_columns):
         cached.cache_clear()
-    monkeypatch.setattr(labels, "_read", edited)
+    monkeypatch.setattr(domain, "read_table", edited)
     try:
         with pytest.raises(ValueError, match=message):
             labels.summary_columns()

@@ -14,7 +14,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from test_cli_and_store import build
 
-from pipeline.build import process_bytes
+from pipeline.process import process_bytes
 from pipeline.discover import SourceFile
 from pipeline.readers import Unreadable
 from pipeline.readers import docx as docx_reader
@@ -223,10 +223,15 @@ def test_page_limit_reads_the_first_pages_and_says_so_in_the_reason(split_report
     doc = read_pdf(split_report_pdf, page_limit=1)
     assert doc.pages == 1
     assert doc.problems == ["PDF page limit: only the first 1 of 2 pages read"]
+    assert doc.cut_short
     monkeypatch.setattr(pdf_reader, "PAGE_LIMIT", 1)
-    report = process(split_report_pdf).report
+    result = process(split_report_pdf)
+    report = result.report
     assert report["status"] == "partial"  # the rest of Table 3 and Table 4 are on page 2
     assert report["reason"].endswith("; PDF page limit: only the first 1 of 2 pages read")
+    assert not result.cacheable  # a result cut short by a limit is never cached
+    monkeypatch.undo()
+    assert process(split_report_pdf).cacheable
 
 
 def test_pages_per_second_can_be_measured(split_report_pdf):

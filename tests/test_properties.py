@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import domain
-from pipeline.build import process_bytes
+from pipeline.process import process_bytes
 from pipeline.discover import SourceFile
 from pipeline.normalize import normalize_text
 from pipeline.readers import read_document

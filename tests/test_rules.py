@@ -2,7 +2,7 @@ import polars as pl
 from conftest import pipe_report_2021, requests_values
 
 from pipeline import rules
-from pipeline.build import process_bytes
+from pipeline.process import process_bytes
 from pipeline.discover import SourceFile
 
 

@@ -4,7 +4,7 @@ import pytest
 from conftest import pipe_report_2021
 
 from pipeline import schemas
-from pipeline.build import process_bytes
+from pipeline.process import process_bytes
 from pipeline.discover import SourceFile
 
 

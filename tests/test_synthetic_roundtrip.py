@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.build import process_bytes
+from pipeline.process import process_bytes
 from pipeline.discover import SourceFile
 from pipeline.synth import ENCODINGS, LAYOUTS, generate, make_report
 

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from conftest import build_dataset, pipe_report_2021, requests_values
 
-from pipeline import schemas, view_schemas, views
+from pipeline import query, schemas, view_schemas, views
 
 AGENCY = "测试县某某局"
 LEAVES_EXCLUDED = ("new_received", "carried_over", "total", "carried_forward")
@@ -47,7 +47,7 @@ def warehouse(tmp_path_factory):
     (inputs / "c_2023.txt").write_text(pipe_report_2021(year_2023_values(), agency=AGENCY, year=2023),
                                        encoding="utf-8")
     out = build_dataset(inputs, folder / "out")
-    con = duckdb.connect(str(out / "ogi.duckdb"), read_only=True)
+    con = query.connect(out)
     yield con
     con.close()
 
@@ -135,7 +135,7 @@ def test_each_view_matches_its_pandera_schema(warehouse, name):
 
 
 def test_labels_cover_every_code_the_facts_use(warehouse, sample_dataset):
-    for con in (warehouse, duckdb.connect(str(sample_dataset / "ogi.duckdb"), read_only=True)):
+    for con in (warehouse, query.connect(sample_dataset)):
         for section, column in view_schemas.SECTION_COLUMN_NAMES.items():
             unlabelled = con.execute(
                 f"SELECT DISTINCT row, {column} FROM {section} WHERE row_label_en IS NULL "
@@ -148,7 +148,7 @@ def test_labels_cover_every_code_the_facts_use(warehouse, sample_dataset):
 
 
 def test_sums_over_unread_cells_are_null_not_partial(sample_dataset):
-    con = duckdb.connect(str(sample_dataset / "ogi.duckdb"), read_only=True)
+    con = query.connect(sample_dataset)
     shuangbai = con.execute("SELECT received, granted, denied, total, n_ambiguous FROM report_summary "
                             "WHERE agency = '双柏县政务服务管理局'").fetchall()[0]
     assert shuangbai == (None, None, None, None, 190)
@@ -164,6 +164,7 @@ def test_section_views_pass_new_fact_columns_through(tmp_path):
     facts.write_parquet(tmp_path / "facts.parquet")
     schemas.reports_frame([]).write_parquet(tmp_path / "reports.parquet")
     schemas.violations_frame([]).write_parquet(tmp_path / "violations.parquet")
+    schemas.cross_year_frame([]).write_parquet(tmp_path / "cross_year_checks.parquet")
     con = duckdb.connect()
     views.install(con, tmp_path)
     for section in view_schemas.SECTION_COLUMN_NAMES:

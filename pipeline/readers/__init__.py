@@ -33,10 +33,19 @@ class Document:
     pages: int | None = None  # pages read (paged formats)
     notes: list[str] = field(default_factory=list)  # what the reader did, for reports.notes
     problems: list[str] = field(default_factory=list)  # what it could not do (a limit hit), for the reason
+    cut_short: bool = False  # a time or page limit stopped the reading: the result depends on the machine
 
 
 class Unreadable(Exception):
-    """The input cannot be read as a report; the message says why and what to do, for ``reason``."""
+    """The input cannot be read as a report; the message says why and what to do, for ``reason``.
+
+    ``cacheable`` is False when the verdict depends on the machine rather than the file (a converter
+    that is not installed, or that ran out of time): it must be tried again on the next build.
+    """
+
+    def __init__(self, message: str, cacheable: bool = True):
+        super().__init__(message)
+        self.cacheable = cacheable
 
 
 BINARY_FORMATS = ("pdf", "docx", "doc")
@@ -54,7 +63,7 @@ def read_binary_document(data: bytes, fmt: str) -> Document:
         raise
     except Exception as exc:  # a reader bug or a file feature it does not handle: never a crash
         raise Unreadable(f"the {fmt} reader failed on this file ({type(exc).__name__}: {exc}); "
-                         "give the text or HTML version, and report the file") from exc
+                         "give the text or HTML version, and report the file", cacheable=False) from exc
 
 
 def read_document(text: str, fmt: str) -> Document:

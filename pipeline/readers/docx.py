@@ -201,7 +201,7 @@ def read_doc(data: bytes, timeout: float = CONVERT_TIMEOUT_S) -> Document:
     command = office_converter()
     if command is None:
         raise Unreadable("legacy Word/WPS binary document (.doc/.wps) and LibreOffice (soffice) is not "
-                         "installed to convert it: convert it to .docx (or install LibreOffice)")
+                         "installed to convert it: convert it to .docx (or install LibreOffice)", cacheable=False)
     with tempfile.TemporaryDirectory(prefix="ogi-doc-") as tmp:
         source = Path(tmp) / "report.doc"
         source.write_bytes(data)
@@ -214,14 +214,14 @@ def read_doc(data: bytes, timeout: float = CONVERT_TIMEOUT_S) -> Document:
                                     start_new_session=True)
         except OSError as exc:
             raise Unreadable(f"legacy Word/WPS document: LibreOffice could not be started ({exc}); "
-                             "convert it to .docx") from exc
+                             "convert it to .docx", cacheable=False) from exc
         try:
             _, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)  # the converter and any helper it started
             proc.communicate()
             raise Unreadable(f"legacy Word/WPS document: conversion by LibreOffice took longer than "
-                             f"{timeout:g} s and was stopped; convert it to .docx") from None
+                             f"{timeout:g} s and was stopped; convert it to .docx", cacheable=False) from None
         converted = Path(tmp) / "report.docx"
         if proc.returncode != 0 or not converted.exists():
             detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]

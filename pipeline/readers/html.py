@@ -14,6 +14,7 @@ from lxml import etree
 
 from pipeline.normalize import is_traditional, normalize_text
 from pipeline.readers import Cell, Document
+from pipeline.readers.text import read_text
 
 _BLOCK = frozenset(
     "p div br h1 h2 h3 h4 h5 h6 li ul ol dl dt dd tr section article header footer nav aside "
@@ -21,6 +22,7 @@ _BLOCK = frozenset(
 )
 _SKIP = frozenset("script style noscript template iframe object svg select option button head".split())
 _WS = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]*>")
 _MAX_DEPTH = 150  # deeper trees are read as flat text rather than walked recursively
 _MAX_SPAN = 200
 
@@ -118,8 +120,11 @@ def read_html(text: str) -> Document:
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
-    except (etree.ParserError, ValueError):
-        root = None
+    except (etree.ParserError, ValueError) as exc:
+        doc = read_text(_TAG.sub(" ", text), "html")
+        doc.notes.append(f"the HTML parser failed ({type(exc).__name__}: {exc}); read as plain text with the tags "
+                         "removed")
+        return doc
     out = _Collector()
     if root is not None:
         title = root.find(".//title")

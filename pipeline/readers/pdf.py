@@ -738,19 +738,21 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
             raise  # the caller's limit (the build's per-file limit), not this parse budget
         if pages is None:
             raise Unreadable(f"PDF time limit ({time_budget:g} s) reached while opening the file; "
-                             "give the text or HTML version") from None
+                             "give the text or HTML version", cacheable=False) from None
         if len(contents) < min(len(pages), page_limit):
             problems.append(f"PDF time limit ({time_budget:g} s) reached on page {len(contents) + 1} of "
                             f"{len(pages)}: pages {len(contents) + 1}-{len(pages)} not read")
     n_pages = len(pages)
     if n_pages > page_limit and len(contents) == page_limit:
         problems.append(f"PDF page limit: only the first {page_limit} of {n_pages} pages read")
+    cut_short = len(contents) < n_pages
     check_text_layer(contents, n_pages, problems)
     blocks = [page_blocks(c) for c in contents]
     joins = join_continued_tables(blocks)
     broken_rows = sum(merge_split_rows(previous, following) for previous, following in joins)
     doc = blocks_to_document(blocks)
     doc.pages = len(contents)
+    doc.cut_short = cut_short
     if joins:
         notes.append(f"{len(joins)} table(s) continued on the next page joined")
     if broken_rows:
@@ -769,7 +771,7 @@ def check_text_layer(contents: list[PageContent], n_pages: int, problems: list[s
                          "Unicode mapping in their font (garbled on copy); give the text or HTML version")
     if glyphs == 0:
         if problems:
-            raise Unreadable(f"no text read from the PDF: {'; '.join(problems)}")
+            raise Unreadable(f"no text read from the PDF: {'; '.join(problems)}", cacheable=False)
         images = sum(c.images for c in contents)
         what = f"{images} image(s) and no text" if images else "no text and no images"
         raise Unreadable(f"scanned PDF without a text layer ({n_pages} page(s), {what}): OCR is not supported; "

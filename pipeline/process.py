@@ -1,0 +1,306 @@
+"""Per-report and per-batch work: one file's bytes to its report row, facts and findings; a batch of
+them to validated frames.
+
+Everything here is pure per report (bytes in, results out), so it runs in any worker process and is
+cached by content hash: the cache key covers exactly the modules this module imports (see
+:func:`pipeline.cache.builder_version`), so nothing here may import the warehouse or the CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipeline import cache as cache_mod
+from pipeline import rules, schemas
+from pipeline.decode import decode
+from pipeline.discover import SourceFile, sha256_hex
+from pipeline.facts import REPORT_FIELDS, FactCell, reading_findings, table_facts
+from pipeline.metadata import read_metadata
+from pipeline.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
+from pipeline.tables import Tables, read_tables
+from pipeline.timelimit import TimeLimitExceeded, time_limit
+
+FIRST_TEMPLATE_YEAR = 2019
+_REPORT_HEADING = re.compile(r"收到和处理(?:政府)?信息公开申请")
+_UNSUPPORTED = {
+    "zip": "zip archive: unpack it and give the files inside",
+    "xlsx": "Excel workbook: the tables of a sheet are read when it is saved as CSV (UTF-8) or HTML",
+}
+
+
+@dataclass
+class ReportResult:
+    report: dict
+    facts: list[FactCell]  # the report's fields (report_id, source_file, agency, year) are in ``report``
+    findings: list[dict] = field(default_factory=list)  # problems seen while reading (violation rows)
+    # False when the result depends on more than the file's bytes and the builder (a time or page
+    # limit cut the reading short, a converter was missing or slow): such results are never cached
+    cacheable: bool = True
+
+    def fact_rows(self) -> list[dict]:
+        """The facts as dicts with every column (for inspection and tests)."""
+        base = {name: self.report[name] for name in REPORT_FIELDS}
+        return [{**base, **cell._asdict()} for cell in self.facts]
+
+    def facts_frame(self) -> pl.DataFrame:
+        return schemas.facts_frame([(self.report, self.facts)])
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-file limits, so that no input can hang the build or eat the memory."""
+
+    max_bytes: int = 50 * 2**20
+    seconds: float = 60.0
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def process_file(source: SourceFile, limits: Limits = Limits()) -> ReportResult:
+    """One input file to one report row (and its facts). Never raises."""
+    data = _read(source, limits)
+    return data if isinstance(data, ReportResult) else process_data(source, data, limits)
+
+
+def _read(source: SourceFile, limits: Limits) -> bytes | ReportResult:
+    """The file's bytes, or a rejected report when it is too large or cannot be read."""
+    if source.problem:
+        return ReportResult(_report(source, b"", None, None, "rejected", source.problem), [], cacheable=False)
+    try:
+        size = source.path.stat().st_size
+        if size > limits.max_bytes:
+            digest, size = _hash_file(source.path)
+            report = _report(source, b"", None, None, "rejected", (
+                f"file is {size / 2**20:.1f} MB, above the {limits.max_bytes / 2**20:.0f} MB limit per file "
+                "(raise it with --max-mb if this really is one report)"))
+            report.update(sha256=digest, report_id=digest[:16], bytes=size)
+            return ReportResult(report, [])
+        return source.path.read_bytes()
+    except OSError as exc:
+        return ReportResult(_report(source, b"", None, None, "rejected",
+                                    f"cannot read the file: {exc.strerror or exc}"), [], cacheable=False)
+
+
+def process_data(source: SourceFile, data: bytes, limits: Limits = Limits()) -> ReportResult:
+    """``process_bytes`` under the time limit, with any reader error turned into a rejected report."""
+    try:
+        with time_limit(limits.seconds):
+            return process_bytes(source, data)
+    except TimeLimitExceeded:
+        reason = (f"reading stopped after {limits.seconds:g} s, the time limit per file (--timeout): "
+                  "the file is too large or too unusual to read")
+    except RecursionError:
+        reason = "the document is nested too deeply to read"
+    except Exception as exc:  # a reader bug must not stop the build, nor hide
+        reason = f"reader error, a bug in the builder (please report it with this file): {type(exc).__name__}: {exc}"
+    return ReportResult(_report(source, data, None, None, "rejected", reason), [], cacheable=False)
+
+
+def process_bytes(source: SourceFile, data: bytes) -> ReportResult:
+    decoded = decode(data, source.source_file)
+    if decoded.format in BINARY_FORMATS:
+        try:
+            doc = read_binary_document(data, decoded.format)
+        except Unreadable as exc:
+            return ReportResult(_report(source, data, decoded.format, None, "rejected", str(exc)), [],
+                                cacheable=exc.cacheable)
+    elif decoded.text is None:
+        reason = decoded.problem or _UNSUPPORTED.get(decoded.format, f"unsupported format {decoded.format}")
+        return ReportResult(_report(source, data, decoded.format, decoded.encoding, "rejected", reason), [])
+    else:
+        doc = read_document(decoded.text, decoded.format)
+    if decoded.note:
+        doc.notes.insert(0, decoded.note)
+    result = _process_document(source, data, decoded, doc)
+    _add_reader_notes(result.report, doc)
+    result.cacheable = not doc.cut_short
+    return result
+
+
+def _add_reader_notes(report: dict, doc: Document) -> None:
+    """What the reader did goes to notes; what it could not do (a limit hit) also to the reason of a
+    report that is not parsed, since it may be why."""
+    notes = [n for n in (report["notes"], *doc.notes, *doc.problems) if n]
+    report["notes"] = "; ".join(notes) or None
+    if doc.problems and report["status"] != "parsed":
+        report["reason"] = "; ".join([*([report["reason"]] if report["reason"] else []), *doc.problems])
+
+
+def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -> ReportResult:
+    meta = read_metadata(doc.lines)
+    report = _report(source, data, decoded.format, decoded.encoding, "parsed", None)
+    report.update(
+        agency=source.manifest_agency or meta.agency,
+        year=source.manifest_year or meta.year,
+        agency_source="manifest" if source.manifest_agency else ("text" if meta.agency else None),
+        year_source="manifest" if source.manifest_year else ("text" if meta.year else None),
+    )
+
+    if report["year"] is not None and report["year"] < FIRST_TEMPLATE_YEAR:
+        report.update(status="rejected", reason=(
+            f"pre-2019 format: a report on {report['year']}, before the official tables of 国办公开办函〔2019〕60号; "
+            "its free-form statistics are not extracted"))
+        return ReportResult(report, [])
+
+    tables = read_tables(doc)
+    if not any(t.found for t in tables.all()):
+        if meta.year_evidence.startswith("title") or _REPORT_HEADING.search(_compact_text(doc)):
+            reason = ("a report, but its tables are not in the text (no row 本年新收政府信息公开申请数量): they may be "
+                      "images or scans, which are not read (no OCR); give the report as text, HTML or Word")
+        else:
+            reason = "not a report: no 收到和处理政府信息公开申请情况 table (no row 本年新收政府信息公开申请数量)"
+        report.update(status="rejected", reason=reason)
+        return ReportResult(report, [])
+
+    report["template"] = tables.template
+    facts = table_facts(tables)
+    report.update(_status(tables, facts))
+    report["notes"] = "; ".join(n for t in tables.all() for n in t.notes) or None
+    return ReportResult(report, facts, reading_findings(tables, report["report_id"]))
+
+
+def _compact_text(doc) -> str:
+    return re.sub(r"\s+", "", "".join(doc.lines[:300]))
+
+
+_TABLE_NAMES = {"proactive": "Table 2 (主动公开)", "requests": "Table 3 (收到和处理申请)",
+                "appeals": "Table 4 (行政复议、行政诉讼)"}
+
+
+def _status(tables: Tables, facts: list[FactCell]) -> dict:
+    problems = []
+    order = [t.found for t in tables.all()]
+    missing = [_TABLE_NAMES[t.section] for t in tables.all() if not t.found]
+    if missing and any(order) and order == sorted(order, reverse=True):
+        last = [_TABLE_NAMES[t.section] for t in tables.all() if t.found][-1]
+        problems.append(f"truncated after {last}: {' and '.join(missing)} not found")
+    else:
+        problems.extend(f"{name} not found" for name in missing)
+    for table in tables.all():
+        if table.found and table.missing_rows:
+            problems.append(f"{_TABLE_NAMES[table.section]}: rows not found: {', '.join(table.missing_rows)}")
+    problems.extend(tables.notes)
+    cells = [f for f in facts if f.status != "derived"]
+    incomplete = bool(missing) or any(t.missing_rows for t in tables.all())
+    return {
+        "status": "partial" if incomplete else "parsed",
+        "reason": "; ".join(problems) or None,
+        "n_cells": len(cells),
+        "n_ambiguous": sum(1 for f in cells if f.status == "ambiguous"),
+    }
+
+
+def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> dict:
+    digest = sha256_hex(data)
+    return {
+        "report_id": digest[:16],
+        "source_file": source.source_file,
+        "sha256": digest,
+        "bytes": len(data),
+        "format": fmt,
+        "encoding": encoding,
+        "agency": None,
+        "year": None,
+        "agency_source": None,
+        "year_source": None,
+        "template": None,
+        "status": status,
+        "reason": reason,
+        "n_cells": 0,
+        "n_ambiguous": 0,
+        "n_violations": 0,
+        "notes": None,
+        "copies": 0,  # set once every file is known (copies.preferred_copies)
+        "preferred": False,
+    }
+
+
+# --- batches: the unit of parallel work, caching and writing ---------------------------------------------
+
+@dataclass
+class BatchResult:
+    reports: pl.DataFrame  # n_violations counts the within-report rules
+    facts: pl.DataFrame
+    violations: pl.DataFrame  # within-report rules and reading findings
+    cross_year: pl.DataFrame  # the operands of the cross-year rules (checked once all batches are in)
+    cacheable: bool = True  # every report of the batch is (see ReportResult.cacheable)
+
+
+def _report_key(source: SourceFile, sha256: str, limits: Limits) -> str:
+    return cache_mod.key("report", sha256, source.manifest_agency, source.manifest_year, limits)
+
+
+def batch_key(batch: list[SourceFile], shas: list[str], limits: Limits) -> str:
+    return cache_mod.key("batch", [(s.source_file, sha, s.manifest_agency, s.manifest_year)
+                                   for s, sha in zip(batch, shas)], limits)
+
+
+def process_file_cached(source: SourceFile, limits: Limits, cache: cache_mod.Cache) -> ReportResult:
+    """``process_file``, or the stored result for the same bytes (only the file name may differ)."""
+    data = _read(source, limits)
+    if isinstance(data, ReportResult) or cache.folder is None:
+        return data if isinstance(data, ReportResult) else process_data(source, data, limits)
+    name = _report_key(source, sha256_hex(data), limits)
+    stored = cache.get("report", name)
+    if stored is not None:
+        report, facts, findings = stored
+        return ReportResult({**report, "source_file": source.source_file}, facts, findings)
+    result = process_data(source, data, limits)
+    if result.cacheable:
+        cache.put("report", name, (result.report, result.facts, result.findings))
+    return result
+
+
+def _duplicate_reason(report: dict, first_seen: dict[str, str]) -> str | None:
+    """``duplicate of <file>`` for a file with the same bytes as an earlier one (empty files aside)."""
+    original = first_seen.get(report["sha256"]) if report["bytes"] else None
+    if original is None:
+        first_seen.setdefault(report["sha256"], report["source_file"])
+        return None
+    return f"duplicate of {original} (same bytes)"
+
+
+def batch_frames(results: list[ReportResult]) -> BatchResult:
+    """Frames of one batch: facts, within-report violations, validated with the pandera models."""
+    first_seen: dict[str, str] = {}
+    kept = []
+    for result in results:
+        reason = _duplicate_reason(result.report, first_seen)
+        if reason:  # identical files in the batch: the later ones are rejected, their rows dropped
+            result = ReportResult({**result.report, "status": "rejected", "reason": reason,
+                                   "n_cells": 0, "n_ambiguous": 0}, [], cacheable=result.cacheable)
+        kept.append(result)
+    facts = schemas.facts_frame([(r.report, r.facts) for r in kept])
+    within = rules.evaluate(facts, scope="report")[0] if facts.height else schemas.violations_frame([])
+    findings = schemas.violations_frame([v for r in kept for v in r.findings])
+    violations = pl.concat([within, findings]).sort(["report_id", "rule", "section", "row", "col"], nulls_last=True)
+    reports = schemas.reports_frame([r.report for r in kept])
+    failed = violations.filter(pl.col("outcome") == "failed").group_by("report_id").len("n_failed")
+    reports = (reports.join(failed, on="report_id", how="left", maintain_order="left")
+               .with_columns(pl.when(pl.col("status") == "rejected").then(0)
+                             .otherwise(pl.col("n_failed").fill_null(0)).cast(pl.Int32).alias("n_violations"))
+               .drop("n_failed"))
+    schemas.validate_facts(facts)
+    schemas.validate_violations(violations)
+    return BatchResult(reports, facts, violations, rules.cross_year_operands(facts),
+                       cacheable=all(r.cacheable for r in kept))
+
+
+def process_batch(batch: list[SourceFile], limits: Limits, cache_folder: Path | None) -> BatchResult:
+    """One batch, start to finish (runs in a worker process)."""
+    cache = cache_mod.Cache(cache_folder)
+    return batch_frames([process_file_cached(source, limits, cache) for source in batch])
+

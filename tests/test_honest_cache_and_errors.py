@@ -1,0 +1,132 @@
+"""The cache keys what decides a parse and nothing else, never keeps a result cut short, and no
+problem on the way (a folder that cannot be listed, bytes that do not decode, HTML that does not
+parse) is dropped without a word. X1 is computed once: the cross_year view reads the rule's results."""
+
+import json
+import os
+
+import polars as pl
+from conftest import pipe_report_2021
+from typer.testing import CliRunner
+
+from pipeline import cache, discover, query
+from pipeline.cli import app
+from pipeline.decode import decode
+from pipeline.discover import SourceFile
+from pipeline.process import Limits, process_file_cached
+from pipeline.readers.html import read_html
+
+
+def build(*args):
+    result = CliRunner().invoke(app, ["build", *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_cache_key_covers_the_parse_path_and_not_the_charts_or_the_warehouse():
+    names = {p.relative_to(cache._package_root()).as_posix() for p in cache.parse_path_modules()}
+    assert {"process.py", "tables.py", "align.py", "readers/pdf.py", "readers/html.py", "rules.py"} <= names
+    assert not names & {"charts.py", "views.py", "cli.py", "store.py", "query.py", "export.py", "bench.py"}
+
+
+def test_the_cache_key_changes_with_the_version_of_an_output_library(monkeypatch):
+    before = cache.builder_version()
+    versions = cache.library_versions()
+    assert set(versions) == set(cache.OUTPUT_LIBRARIES) and versions["pdfminer.six"] != "absent"
+    monkeypatch.setattr(cache, "library_versions", lambda: {**versions, "pdfminer.six": "0.0"})
+    cache.builder_version.cache_clear()
+    try:
+        assert cache.builder_version() != before
+    finally:
+        monkeypatch.undo()
+        cache.builder_version.cache_clear()
+    assert cache.builder_version() == before
+
+
+def test_a_report_stopped_by_the_time_limit_is_never_cached(tmp_path):
+    path = tmp_path / "slow.txt"
+    path.write_text(pipe_report_2021() * 400, encoding="utf-8")
+    store = cache.Cache(tmp_path / "cache")
+    result = process_file_cached(SourceFile(path, "slow.txt"), Limits(seconds=0.01), store)
+    assert result.report["status"] == "rejected" and not result.cacheable
+    assert not (tmp_path / "cache" / "report").exists()
+    fine = tmp_path / "fine.txt"
+    fine.write_text(pipe_report_2021(), encoding="utf-8")
+    assert process_file_cached(SourceFile(fine, "fine.txt"), Limits(), store).cacheable
+    assert len(list((tmp_path / "cache" / "report").rglob("*.pkl.z"))) == 1
+
+
+def test_a_batch_with_a_result_cut_short_is_read_again_on_the_next_build(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "slow.txt").write_text(pipe_report_2021() * 400, encoding="utf-8")
+    out = tmp_path / "out"
+    build(inputs, "--out", out, "--timeout", "0.01", "--jobs", "1")
+    record = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert record["batches"] == [None]  # not recorded as a reusable batch
+    version = os.readlink(out)
+    build(inputs, "--out", out, "--timeout", "0.01", "--jobs", "1")
+    assert os.readlink(out) != version  # read again, not taken as unchanged
+
+
+def test_a_short_gb18030_file_decodes_as_gb18030():
+    title = "某县财政局2022年政府信息公开工作年度报告"
+    for encoding in ("gb18030", "gbk"):
+        decoded = decode(title.encode(encoding), "title.txt")
+        assert (decoded.text, decoded.encoding, decoded.note) == (title, "gb18030", None)
+
+
+def test_bytes_that_fit_no_strict_encoding_are_decoded_with_a_note():
+    text = pipe_report_2021()
+    damaged = text[:100].encode("gb18030") + b"\xff" + text[100:].encode("gb18030")  # no place in GB18030
+    decoded = decode(damaged, "r.txt")
+    assert decoded.encoding == "gb18030" and "1 byte sequence(s)" in decoded.note
+    assert decoded.text.replace("\ufffd", "") == text
+
+
+def test_an_html_parser_failure_is_a_note_and_the_text_is_still_read():
+    doc = read_html("<!-- 一、本年新收政府信息公开申请数量 -->")
+    assert doc.notes and "HTML parser failed" in doc.notes[0]
+
+
+def test_a_folder_that_cannot_be_listed_is_a_rejected_row_and_hidden_entries_are_named(tmp_path, monkeypatch):
+    inputs = tmp_path / "in"
+    (inputs / "locked").mkdir(parents=True)
+    (inputs / "locked" / "r.txt").write_text(pipe_report_2021(), encoding="utf-8")
+    (inputs / "ok.txt").write_text(pipe_report_2021(year=2023), encoding="utf-8")
+    (inputs / ".DS_Store").write_bytes(b"\0\0")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(discover.os, "scandir", scandir)
+    output = build(inputs, "--out", tmp_path / "out", "--no-cache")
+    assert "1 hidden entry" in output and ".DS_Store" in output
+    reports = pl.read_parquet(tmp_path / "out" / "reports.parquet").sort("source_file")
+    rows = {r["source_file"]: r for r in reports.iter_rows(named=True)}
+    assert rows["ok.txt"]["status"] == "parsed"
+    assert rows["locked/"]["status"] == "rejected" and "Permission denied" in rows["locked/"]["reason"]
+    record = json.loads((tmp_path / "out" / "build.json").read_text(encoding="utf-8"))
+    assert record["hidden_entries_left_out"] == [".DS_Store"]
+
+
+def test_the_cross_year_view_and_the_violations_come_from_one_rule(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a2021.txt").write_text(pipe_report_2021(year=2021), encoding="utf-8")
+    (inputs / "a2022.txt").write_text(pipe_report_2021(year=2022), encoding="utf-8")
+    out = tmp_path / "out"
+    build(inputs, "--out", out)
+    view = query.run(out, "SELECT applicant_type, carried_forward, next_carried_over, outcome, source_file, "
+                          "next_source_file FROM cross_year ORDER BY applicant_type").rows
+    assert len(view) == 7 and {r[4:] for r in view} == {("a2021.txt", "a2022.txt")}
+    # the sample report carries 1 forward (natural persons, total) and 0 over: X1 fails there
+    failing = {r[0] for r in view if r[3] == "inconsistent"}
+    assert failing == {"natural_person", "total"}
+    violations = pl.read_parquet(out / "violations.parquet").filter(pl.col("rule") == "X1_carry_over")
+    assert set(violations["col"]) == failing
+    checks = pl.read_parquet(out / "cross_year_checks.parquet").filter(pl.col("rule") == "X1_carry_over")
+    assert checks.height == 7 and set(checks.filter(pl.col("outcome") == "failed")["key"]) == failing
