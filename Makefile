@@ -53,7 +53,7 @@ export: $(STAMP)
 # incremental rebuilds; results appended to bench/results.md.
 N ?= 10000
 bench: $(STAMP)
-	$(BIN)/python -m pipeline.bench --n $(N)
+	$(BIN)/python -m pipeline.tools.bench --n $(N)
 
 # After a change of dependencies in pyproject.toml: install them unpinned and record what was installed.
 constraints: $(STAMP)

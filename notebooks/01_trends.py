@@ -13,7 +13,8 @@
 # %%
 import polars as pl
 
-from pipeline import charts, query
+import charts
+from pipeline.warehouse import query
 
 con = query.connect(charts.dataset_path())
 summary = con.sql("SELECT * FROM report_summary ORDER BY year").pl()

@@ -11,7 +11,8 @@ import os
 
 import polars as pl
 
-from pipeline import charts, query
+import charts
+from pipeline.warehouse import query
 
 con = query.connect(charts.dataset_path())
 years_per_agency = con.sql("""

@@ -9,7 +9,9 @@
 # %%
 import polars as pl
 
-from pipeline import charts, domain, query
+import charts
+from pipeline.knowledge import domain
+from pipeline.warehouse import query
 
 con = query.connect(charts.dataset_path())
 reports = con.sql("SELECT source_file, agency, year, status, n_cells, n_ambiguous, n_violations FROM reports "

@@ -21,8 +21,10 @@ from pathlib import Path
 import polars as pl
 
 from pipeline import cache as cache_mod
-from pipeline import copies, rules, schemas, store
-from pipeline.discover import SourceFile
+from pipeline.checks import copies, rules
+from pipeline.knowledge import schemas
+from pipeline.warehouse import store
+from pipeline.ingest.discover import SourceFile
 from pipeline.process import BatchResult, Limits, _duplicate_reason, batch_key, process_batch
 
 BATCH_TARGET = 150  # reports per batch, on average (rarely more than twice that)

@@ -14,10 +14,11 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline import build as build_mod
-from pipeline import quality, store
+from pipeline.checks import quality
+from pipeline.warehouse import store
 
-from pipeline.discover import discover_inputs
-from pipeline.manifest import ManifestError, apply_manifest, read_manifest
+from pipeline.ingest.discover import discover_inputs
+from pipeline.ingest.manifest import ManifestError, apply_manifest, read_manifest
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build the OGI annual-report dataset (政府信息公开工作年度报告).")
@@ -139,7 +140,7 @@ def sql(
     """Run a query on the warehouse (read-only) and print the result as a table, CSV or JSON."""
     import duckdb
 
-    from pipeline import query as query_mod
+    from pipeline.warehouse import query as query_mod
 
     if as_csv and as_json:
         console.print("[red]choose one of --csv and --json")
@@ -169,8 +170,8 @@ def export(
         "--all-copies", help="every input file, not only the preferred copy per agency and year")] = False,
 ) -> None:
     """Write wide CSV tables for spreadsheets (UTF-8 with BOM: Excel shows the Chinese text)."""
-    from pipeline import export as export_mod
-    from pipeline import query as query_mod
+    from pipeline.warehouse import export as export_mod
+    from pipeline.warehouse import query as query_mod
 
     try:
         con = query_mod.connect(db)
@@ -191,7 +192,7 @@ def dictionary(
     check: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 when the file is out of date")] = False,
 ) -> None:
     """Generate the data dictionary from the pandera models and the labels."""
-    from pipeline import dictionary as dictionary_mod
+    from pipeline.warehouse import dictionary as dictionary_mod
 
     if check:
         current = out.read_text(encoding="utf-8") if out.exists() else ""

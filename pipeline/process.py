@@ -16,13 +16,14 @@ from pathlib import Path
 import polars as pl
 
 from pipeline import cache as cache_mod
-from pipeline import rules, schemas
-from pipeline.decode import decode
-from pipeline.discover import SourceFile, sha256_hex
-from pipeline.facts import REPORT_FIELDS, FactCell, reading_findings, table_facts
-from pipeline.metadata import read_metadata
-from pipeline.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
-from pipeline.tables import Tables, read_tables
+from pipeline.checks import rules
+from pipeline.knowledge import schemas
+from pipeline.ingest.decode import decode
+from pipeline.ingest.discover import SourceFile, sha256_hex
+from pipeline.extract.facts import REPORT_FIELDS, FactCell, reading_findings, table_facts
+from pipeline.extract.metadata import read_metadata
+from pipeline.ingest.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
+from pipeline.extract.tables import Tables, read_tables
 from pipeline.timelimit import TimeLimitExceeded, time_limit
 
 FIRST_TEMPLATE_YEAR = 2019

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import domain
-from pipeline.synth import T3_GROUPS, T3_LABELS
+from pipeline.knowledge import domain
+from pipeline.tools.synth import T3_GROUPS, T3_LABELS
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

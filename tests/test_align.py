@@ -1,8 +1,8 @@
-from pipeline import domain
-from pipeline.align import align
-from pipeline.domain import Column
-from pipeline.readers import Cell
-from pipeline.stream import Stream
+from pipeline.knowledge import domain
+from pipeline.extract.align import align
+from pipeline.knowledge.domain import Column
+from pipeline.ingest.readers import Cell
+from pipeline.extract.stream import Stream
 
 APPLICANTS = domain.layout("2021", "requests")[0].columns  # 7 columns
 ITEMS_2019 = domain.layout("2019", "proactive")[2].columns  # prev_year_items, change (signed), decisions

@@ -10,8 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipeline import query, store
-from pipeline.synth import generate
+from pipeline.warehouse import query, store
+from pipeline.tools.synth import generate
 
 
 def write_inputs(folder, n, seed):
@@ -71,7 +71,7 @@ def test_a_build_killed_mid_write_leaves_the_previous_dataset(tmp_path):
 
 def test_a_crash_between_writing_and_swapping_changes_nothing(tmp_path, monkeypatch):
     out = tmp_path / "dataset"
-    from pipeline import schemas
+    from pipeline.knowledge import schemas
     empty = (schemas.facts_frame([]), schemas.reports_frame([]), schemas.violations_frame([]))
     store.write_dataset(out, *empty)
     first = os.readlink(out)

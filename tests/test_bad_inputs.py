@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from pipeline.process import Limits, process_file
 from pipeline.cli import app
-from pipeline.discover import SourceFile
+from pipeline.ingest.discover import SourceFile
 
 LABEL_1 = "一、本年新收政府信息公开申请数量"
 LABEL_2 = "二、上年结转政府信息公开申请数量"

@@ -3,7 +3,7 @@ import polars as pl
 from conftest import pipe_report_2021, requests_values
 from typer.testing import CliRunner
 
-from pipeline import query
+from pipeline.warehouse import query
 from pipeline.cli import app
 
 

@@ -1,6 +1,6 @@
 import codecs
 
-from pipeline.decode import decode
+from pipeline.ingest.decode import decode
 
 TEXT = "三、收到和处理政府信息公开申请情况\n一、本年新收政府信息公开申请数量 1\n"
 

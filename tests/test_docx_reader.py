@@ -14,9 +14,9 @@ from docx.table import _Cell
 from report_documents import expected_values, report_blocks, write_docx
 
 from pipeline.process import process_bytes
-from pipeline.discover import SourceFile
-from pipeline.readers import docx as docx_reader
-from pipeline.readers.docx import read_docx
+from pipeline.ingest.discover import SourceFile
+from pipeline.ingest.readers import docx as docx_reader
+from pipeline.ingest.readers.docx import read_docx
 
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
 

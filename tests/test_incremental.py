@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from pipeline.build import plan_batches
 from pipeline.cli import app
-from pipeline.discover import SourceFile, discover
-from pipeline.synth import generate
+from pipeline.ingest.discover import SourceFile, discover
+from pipeline.tools.synth import generate
 
 
 def build(inputs, out, *extra):

@@ -1,8 +1,8 @@
-"""English labels, groups and summary definitions (pipeline/data): complete, consistent, checked on load."""
+"""English labels, groups and summary definitions (pipeline/knowledge/data): complete, consistent, checked on load."""
 
 import pytest
 
-from pipeline import domain, labels
+from pipeline.knowledge import domain, labels
 
 
 def test_every_code_of_codes_csv_has_an_english_label_and_a_printed_order():

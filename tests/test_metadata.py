@@ -1,4 +1,4 @@
-from pipeline.metadata import read_metadata
+from pipeline.extract.metadata import read_metadata
 
 
 def test_title_gives_agency_and_year():

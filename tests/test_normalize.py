@@ -1,4 +1,4 @@
-from pipeline.normalize import is_traditional, normalize_text, raw_span
+from pipeline.ingest.normalize import is_traditional, normalize_text, raw_span
 
 
 def test_pinyin_annotations_after_han_characters_are_removed():

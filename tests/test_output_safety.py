@@ -9,7 +9,8 @@ import pytest
 from conftest import pipe_report_2021
 from typer.testing import CliRunner
 
-from pipeline import cli, query, store
+from pipeline import cli
+from pipeline.warehouse import query, store
 from pipeline.cli import app
 
 
@@ -146,7 +147,7 @@ def test_store_refuses_to_replace_a_foreign_folder_even_when_called_directly(tmp
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "todo.md").write_text("x")
-    from pipeline import schemas
+    from pipeline.knowledge import schemas
     with pytest.raises(store.OutputRefused):
         store.write_dataset(notes, schemas.facts_frame([]), schemas.reports_frame([]), schemas.violations_frame([]))
     assert (notes / "todo.md").read_text() == "x"

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from conftest import cell_verdicts, scorer
 
-from pipeline.readers.pdf import read_pdf
+from pipeline.ingest.readers.pdf import read_pdf
 
 
 @pytest.fixture(scope="module")

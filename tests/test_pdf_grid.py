@@ -1,6 +1,6 @@
 """PDF grid reconstruction on synthetic geometry: ruling lines and glyph boxes, no PDF needed."""
 
-from pipeline.readers.pdf import (
+from pipeline.ingest.readers.pdf import (
     Glyph,
     Grid,
     GridCell,

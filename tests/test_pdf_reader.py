@@ -15,11 +15,11 @@ from reportlab.pdfgen import canvas
 from test_cli_and_store import build
 
 from pipeline.process import process_bytes
-from pipeline.discover import SourceFile
-from pipeline.readers import Unreadable
-from pipeline.readers import docx as docx_reader
-from pipeline.readers import pdf as pdf_reader
-from pipeline.readers.pdf import Glyph, PageContent, check_text_layer, measure_pages_per_second, read_pdf
+from pipeline.ingest.discover import SourceFile
+from pipeline.ingest.readers import Unreadable
+from pipeline.ingest.readers import docx as docx_reader
+from pipeline.ingest.readers import pdf as pdf_reader
+from pipeline.ingest.readers.pdf import Glyph, PageContent, check_text_layer, measure_pages_per_second, read_pdf
 
 
 def process(data: bytes, name: str = "report.pdf"):

@@ -5,13 +5,13 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import domain
+from pipeline.knowledge import domain
 from pipeline.process import process_bytes
-from pipeline.discover import SourceFile
-from pipeline.normalize import normalize_text
-from pipeline.readers import read_document
-from pipeline.synth import render_report
-from pipeline.tables import read_tables
+from pipeline.ingest.discover import SourceFile
+from pipeline.ingest.normalize import normalize_text
+from pipeline.ingest.readers import read_document
+from pipeline.tools.synth import render_report
+from pipeline.extract.tables import read_tables
 
 # text that looks like reports: table labels, digits, separators, brackets, traditional characters
 REPORT_ALPHABET = st.sampled_from(list("一二三四五六七（）()、.，,:：|\t\n 0123456789+-—/元万件总计规章行政许可申请公开處務(wù)")

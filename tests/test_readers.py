@@ -1,5 +1,5 @@
-from pipeline.readers import read_document
-from pipeline.readers.text import split_fields
+from pipeline.ingest.readers import read_document
+from pipeline.ingest.readers.text import split_fields
 
 
 def test_pipe_fields_ignore_the_pipes_that_open_and_close_a_row():

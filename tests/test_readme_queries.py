@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import REPO
 
-from pipeline import query
+from pipeline.warehouse import query
 
 EXAMPLE = re.compile(r'```sh\n\.venv/bin/ogi sql "(?P<sql>[^"]+)"\n```\n```text\n(?P<output>.*?)```', re.S)
 

@@ -1,9 +1,9 @@
 import polars as pl
 from conftest import pipe_report_2021, requests_values
 
-from pipeline import rules
+from pipeline.checks import rules
 from pipeline.process import process_bytes
-from pipeline.discover import SourceFile
+from pipeline.ingest.discover import SourceFile
 
 
 def facts_of(values) -> pl.DataFrame:

@@ -3,9 +3,9 @@ import polars as pl
 import pytest
 from conftest import pipe_report_2021
 
-from pipeline import schemas
+from pipeline.knowledge import schemas
 from pipeline.process import process_bytes
-from pipeline.discover import SourceFile
+from pipeline.ingest.discover import SourceFile
 
 
 @pytest.fixture

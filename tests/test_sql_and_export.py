@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import dictionary, query
+from pipeline.warehouse import dictionary, query
 from pipeline.cli import app
 from conftest import REPO
 

@@ -3,8 +3,8 @@
 import pytest
 
 from pipeline.process import process_bytes
-from pipeline.discover import SourceFile
-from pipeline.synth import ENCODINGS, LAYOUTS, generate, make_report
+from pipeline.ingest.discover import SourceFile
+from pipeline.tools.synth import ENCODINGS, LAYOUTS, generate, make_report
 
 
 def read_back(report):

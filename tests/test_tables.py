@@ -1,7 +1,7 @@
 from conftest import pipe_report_2021, requests_values
 
-from pipeline.readers import read_document
-from pipeline.tables import read_tables
+from pipeline.ingest.readers import read_document
+from pipeline.extract.tables import read_tables
 
 
 def readings(table, row):

@@ -7,7 +7,8 @@ import polars as pl
 import pytest
 from conftest import build_dataset, pipe_report_2021, requests_values
 
-from pipeline import query, schemas, view_schemas, views
+from pipeline.warehouse import query, views
+from pipeline.knowledge import schemas, view_schemas
 
 AGENCY = "测试县某某局"
 LEAVES_EXCLUDED = ("new_received", "carried_over", "total", "carried_forward")

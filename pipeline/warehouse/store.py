@@ -28,7 +28,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline import schemas, views
+from pipeline.knowledge import schemas
+from pipeline.warehouse import views
 
 # What a dataset folder holds (besides nothing else): a folder with other files is not replaced.
 DATASET_FILES = frozenset({"facts.parquet", "reports.parquet", "violations.parquet", "cross_year_checks.parquet",

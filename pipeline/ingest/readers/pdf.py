@@ -42,10 +42,10 @@ from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 
-from pipeline import domain
-from pipeline.normalize import is_traditional, normalize_text
+from pipeline.knowledge import domain
+from pipeline.ingest.normalize import is_traditional, normalize_text
 from pipeline.timelimit import TimeLimitExceeded, time_limit
-from pipeline.readers import Cell, Document, Unreadable
+from pipeline.ingest.readers import Cell, Document, Unreadable
 
 PAGE_LIMIT = 300  # annual reports run to a few dozen pages; the tables come early
 TIME_BUDGET_S = 30.0

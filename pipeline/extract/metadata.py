@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline import domain
+from pipeline.knowledge import domain
 
 _YEAR = r"(20[0-4]\d|19\d\d)"
 _TITLE = re.compile(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from pipeline import domain
+from pipeline.knowledge import domain
 
 AXES = ("row", "col")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pipeline import domain
-from pipeline.tables import Tables
+from pipeline.knowledge import domain
+from pipeline.extract.tables import Tables
 
 REPORT_FIELDS = ("report_id", "source_file", "agency", "year")  # the same for every fact of a report
 

@@ -53,8 +53,8 @@ BINARY_FORMATS = ("pdf", "docx", "doc")
 
 def read_binary_document(data: bytes, fmt: str) -> Document:
     """The document of a PDF or Word file; :class:`Unreadable` when it cannot be read."""
-    from pipeline.readers.docx import read_doc, read_docx
-    from pipeline.readers.pdf import read_pdf
+    from pipeline.ingest.readers.docx import read_doc, read_docx
+    from pipeline.ingest.readers.pdf import read_pdf
 
     readers = {"pdf": read_pdf, "docx": read_docx, "doc": read_doc}
     try:
@@ -67,8 +67,8 @@ def read_binary_document(data: bytes, fmt: str) -> Document:
 
 
 def read_document(text: str, fmt: str) -> Document:
-    from pipeline.readers.html import read_html
-    from pipeline.readers.text import read_text
+    from pipeline.ingest.readers.html import read_html
+    from pipeline.ingest.readers.text import read_text
 
     if fmt == "html":
         return read_html(text)

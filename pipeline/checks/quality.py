@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline import rules
+from pipeline.checks import rules
 
 SEVERITY_ORDER = {"official": 0, "definitional": 1, "plausibility": 2, "cross_year": 3}
 

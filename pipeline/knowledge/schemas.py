@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipeline import domain
+from pipeline.knowledge import domain
 
 FACT_SCHEMA = {
     "report_id": pl.String, "source_file": pl.String, "agency": pl.String, "year": pl.Int16,
@@ -46,7 +46,7 @@ def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
 
 def facts_frame(reports: list[tuple[dict, list]]) -> pl.DataFrame:
     """Facts of several reports: (report row, its FactCells) pairs; report fields repeat per cell."""
-    from pipeline.facts import REPORT_FIELDS, FactCell
+    from pipeline.extract.facts import REPORT_FIELDS, FactCell
 
     columns: dict[str, list] = {name: [] for name in FACT_SCHEMA}
     for report, cells in reports:

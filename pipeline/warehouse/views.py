@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import labels, view_schemas
-from pipeline.view_schemas import SECTION_COLUMN_NAMES, USABLE_STATUSES
+from pipeline.knowledge import labels, view_schemas
+from pipeline.knowledge.view_schemas import SECTION_COLUMN_NAMES, USABLE_STATUSES
 
-UNDOCUMENTED = "(undocumented: add a description in pipeline/schemas.py or pipeline/view_schemas.py)"
+UNDOCUMENTED = "(undocumented: add a description in pipeline/knowledge/schemas.py or pipeline/knowledge/view_schemas.py)"
 
 # Where a view's passed-through columns are described, after its own schema.
 _PASSTHROUGH = {

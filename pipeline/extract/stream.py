@@ -13,8 +13,8 @@ import re
 from array import array
 from typing import NamedTuple
 
-from pipeline.normalize import raw_span
-from pipeline.readers import Cell
+from pipeline.ingest.normalize import raw_span
+from pipeline.ingest.readers import Cell
 
 # A value piece: optional sign, digits with optional thousands separators and decimals, optional unit.
 _NUMBER = re.compile(r"[+\-]?\d+(?:,\d{3})*(?:\.\d+)?(?:万元|元|件|项|个|条|%)?")

@@ -1,4 +1,4 @@
-"""Benchmark: ``make bench`` (``python -m pipeline.bench --n 10000``).
+"""Benchmark: ``make bench`` (``python -m pipeline.tools.bench --n 10000``).
 
 Builds N synthetic reports (plus the sample reports) and prints reports/s, MB/s, the peak memory of
 the whole process tree, and the ratio to a floor measured in the same run (read the same files,
@@ -23,9 +23,9 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.decode import decode
-from pipeline.normalize import _t2s
-from pipeline.synth import make_report
+from pipeline.ingest.decode import decode
+from pipeline.ingest.normalize import _t2s
+from pipeline.tools.synth import make_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,7 +142,7 @@ def pdf_pages_per_second() -> str:
     pdfs = sorted((ROOT.parent / "shared" / "corpus" / "pdf").glob("*.pdf"))
     if not pdfs:
         return "n/a (no PDFs in ../shared/corpus/pdf)"
-    from pipeline.readers.pdf import measure_pages_per_second
+    from pipeline.ingest.readers.pdf import measure_pages_per_second
 
     pages, seconds = measure_pages_per_second(p.read_bytes() for p in pdfs)
     return f"{pages / seconds:.1f}" if seconds else "n/a"

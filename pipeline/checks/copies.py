@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline import domain
+from pipeline.knowledge import domain
 
 GOVERNMENT_SUFFIX = r"(?:人民政府|管理委员会|管委会)$"
 UNRANKED_FORMAT = 99

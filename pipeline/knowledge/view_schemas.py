@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipeline import domain, labels, schemas
+from pipeline.knowledge import domain, labels, schemas
 
 # The name a section view gives the facts column `col`, because it means something different per table.
 SECTION_COLUMN_NAMES = {"requests": "applicant_type", "proactive": "measure", "appeals": "outcome"}
@@ -47,8 +47,8 @@ LABELS = pa.DataFrameSchema(
         "order": _column(pl.Int32, "printed order among the section's codes of this axis (a group takes the "
                                    "order of its first member)", False),
         "label_zh": _column(str, "Chinese label as in the official table (codes.csv)", False),
-        "label_en": _column(str, "English label (pipeline/data/labels_en.csv)", False),
-        "parent_group": _column(str, "the group the code or group sits in (pipeline/data/label_groups.csv); "
+        "label_en": _column(str, "English label (pipeline/knowledge/data/labels_en.csv)", False),
+        "parent_group": _column(str, "the group the code or group sits in (pipeline/knowledge/data/label_groups.csv); "
                                      "null at top level"),
         "note": _column(str, "remarks: templates, comparability"),
     },

@@ -27,8 +27,8 @@ from docx import Document as open_docx
 from docx.oxml.ns import qn
 from lxml import etree
 
-from pipeline.normalize import is_traditional, normalize_text
-from pipeline.readers import Cell, Document, Unreadable
+from pipeline.ingest.normalize import is_traditional, normalize_text
+from pipeline.ingest.readers import Cell, Document, Unreadable
 
 MAX_XML_BYTES = 50_000_000  # uncompressed document.xml; a report's is a few MB, beyond this a zip bomb
 CONVERT_TIMEOUT_S = 120.0

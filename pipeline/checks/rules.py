@@ -15,9 +15,10 @@ from typing import NamedTuple
 
 import polars as pl
 
-from pipeline import copies, domain, schemas
-from pipeline.copies import agency_key
-from pipeline.domain import SumRule, Term
+from pipeline.checks import copies
+from pipeline.knowledge import domain, schemas
+from pipeline.checks.copies import agency_key
+from pipeline.knowledge.domain import SumRule, Term
 
 USABLE = ("reported", "derived")
 TOLERANCE = 1e-6
@@ -176,7 +177,7 @@ def evaluate(facts: pl.DataFrame, scope: str | None = None, preferred: pl.Series
     """Every rule of ``scope`` ('report', 'cross_year' or both) over the facts.
 
     Cross-year rules compare one copy per agency and year: the report ids in ``preferred`` (the build
-    passes those of :func:`pipeline.copies.preferred_copies` over reports.parquet); without it the
+    passes those of :func:`pipeline.checks.copies.preferred_copies` over reports.parquet); without it the
     same choice is made from the facts alone.
     """
     cells = _operands(facts) if "agency_key" not in facts.columns else facts

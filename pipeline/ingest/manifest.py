@@ -10,7 +10,7 @@ import csv
 import dataclasses
 from pathlib import Path, PurePosixPath
 
-from pipeline.discover import SourceFile
+from pipeline.ingest.discover import SourceFile
 
 
 class ManifestError(ValueError):

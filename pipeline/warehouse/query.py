@@ -37,7 +37,7 @@ def resolve_warehouse(path: Path) -> Path:
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """Open the warehouse read-only, its views reading the Parquet files beside it (wherever it is)."""
-    from pipeline import views
+    from pipeline.warehouse import views
 
     warehouse = resolve_warehouse(path)
     con = duckdb.connect(str(warehouse), read_only=True)

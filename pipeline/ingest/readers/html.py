@@ -12,9 +12,9 @@ import re
 import lxml.html
 from lxml import etree
 
-from pipeline.normalize import is_traditional, normalize_text
-from pipeline.readers import Cell, Document
-from pipeline.readers.text import read_text
+from pipeline.ingest.normalize import is_traditional, normalize_text
+from pipeline.ingest.readers import Cell, Document
+from pipeline.ingest.readers.text import read_text
 
 _BLOCK = frozenset(
     "p div br h1 h2 h3 h4 h5 h6 li ul ol dl dt dd tr section article header footer nav aside "

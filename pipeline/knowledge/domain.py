@@ -1,4 +1,4 @@
-"""Domain knowledge, read from the tables in ``pipeline/data``.
+"""Domain knowledge, read from the tables in ``pipeline/knowledge/data``.
 
 Everything the reader knows about the official templates (which cells exist, what the labels look
 like, which sums must hold, what is site noise) lives in those CSV files; this module only loads them
@@ -19,8 +19,8 @@ STATUSES = ("reported", "blank", "ambiguous", "derived")
 
 
 def read_table(name: str) -> list[dict[str, str]]:
-    """Rows of one CSV table of ``pipeline/data`` as dicts."""
-    with resources.files("pipeline.data").joinpath(name).open(encoding="utf-8", newline="") as f:
+    """Rows of one CSV table of ``pipeline/knowledge/data`` as dicts."""
+    with resources.files("pipeline.knowledge.data").joinpath(name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import labels
-from pipeline.view_schemas import SECTION_COLUMN_NAMES
+from pipeline.knowledge import labels
+from pipeline.knowledge.view_schemas import SECTION_COLUMN_NAMES
 
 
 def _quote(text: str) -> str:

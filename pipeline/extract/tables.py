@@ -4,7 +4,7 @@ Tables are located by their labels, never by position: Table 2 starts at its fir
 (``第二十条第(一)项``), Table 3 at its heading (or its first row label), Table 4 at its heading after
 Table 3's last row, and everything ends at section 五. Data rows are searched in the template's order,
 each label once; the numbers of a row are the value tokens between its label and the next label of
-any kind. Which number goes to which column is decided in :mod:`pipeline.align`.
+any kind. Which number goes to which column is decided in :mod:`pipeline.extract.align`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pipeline import domain
-from pipeline.align import Alignment, Reading, align, readings_from_candidates
-from pipeline.domain import Column, Row
-from pipeline.readers import Document
-from pipeline.stream import Stream, Token, parse_number
+from pipeline.knowledge import domain
+from pipeline.extract.align import Alignment, Reading, align, readings_from_candidates
+from pipeline.knowledge.domain import Column, Row
+from pipeline.ingest.readers import Document
+from pipeline.extract.stream import Stream, Token, parse_number
 
 _TAIL_STOP = re.compile(r"[:;。：；]")
 _ENUMERATOR = re.compile(r"[一二三四五六七八九十]+")

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from functools import cache
 
-from pipeline import domain
+from pipeline.knowledge import domain
 
 LAYOUTS = ("lines", "pipes", "tabs", "markdown", "csv", "html", "flat")
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "utf-16")
