@@ -24,10 +24,9 @@ from pipeline.extract.facts import REPORT_FIELDS, FactCell, reading_findings, ta
 from pipeline.extract.metadata import read_metadata
 from pipeline.ingest.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
 from pipeline.extract.tables import Tables, read_tables
+from pipeline.knowledge import domain
 from pipeline.timelimit import TimeLimitExceeded, time_limit
 
-FIRST_TEMPLATE_YEAR = 2019
-_REPORT_HEADING = re.compile(r"收到和处理(?:政府)?信息公开申请")
 _UNSUPPORTED = {
     "zip": "zip archive: unpack it and give the files inside",
     "xlsx": "Excel workbook: the tables of a sheet are read when it is saved as CSV (UTF-8) or HTML",
@@ -150,20 +149,18 @@ def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -
         year_source="manifest" if source.manifest_year else ("text" if meta.year else None),
     )
 
-    if report["year"] is not None and report["year"] < FIRST_TEMPLATE_YEAR:
-        report.update(status="rejected", reason=(
-            f"pre-2019 format: a report on {report['year']}, before the official tables of 国办公开办函〔2019〕60号; "
-            "its free-form statistics are not extracted"))
+    first = domain.TEMPLATES[0]
+    if report["year"] is not None and report["year"] < domain.first_report_year(first):
+        report.update(status="rejected", reason=domain.message(
+            "before_templates", first=domain.first_report_year(first), year=report["year"],
+            document=domain.template_document(first)))
         return ReportResult(report, [])
 
     tables = read_tables(doc)
     if not any(t.found for t in tables.all()):
-        if meta.year_evidence.startswith("title") or _REPORT_HEADING.search(_compact_text(doc)):
-            reason = ("a report, but its tables are not in the text (no row 本年新收政府信息公开申请数量): they may be "
-                      "images or scans, which are not read (no OCR); give the report as text, HTML or Word")
-        else:
-            reason = "not a report: no 收到和处理政府信息公开申请情况 table (no row 本年新收政府信息公开申请数量)"
-        report.update(status="rejected", reason=reason)
+        heading = domain.label("requests", "anchor", "heading").regex
+        is_report = meta.year_evidence.startswith("title") or heading.search(_compact_text(doc))
+        report.update(status="rejected", reason=domain.message("tables_not_in_text" if is_report else "not_a_report"))
         return ReportResult(report, [])
 
     report["template"] = tables.template
@@ -177,22 +174,24 @@ def _compact_text(doc) -> str:
     return re.sub(r"\s+", "", "".join(doc.lines[:300]))
 
 
-_TABLE_NAMES = {"proactive": "Table 2 (主动公开)", "requests": "Table 3 (收到和处理申请)",
-                "appeals": "Table 4 (行政复议、行政诉讼)"}
+def _table_name(section: str) -> str:
+    """Table 2 (主动公开): how messages name a table (sections.csv)."""
+    named = domain.section_table(section)
+    return f"{named['table']} ({named['name_zh']})"
 
 
 def _status(tables: Tables, facts: list[FactCell]) -> dict:
     problems = []
     order = [t.found for t in tables.all()]
-    missing = [_TABLE_NAMES[t.section] for t in tables.all() if not t.found]
+    missing = [_table_name(t.section) for t in tables.all() if not t.found]
     if missing and any(order) and order == sorted(order, reverse=True):
-        last = [_TABLE_NAMES[t.section] for t in tables.all() if t.found][-1]
+        last = [_table_name(t.section) for t in tables.all() if t.found][-1]
         problems.append(f"truncated after {last}: {' and '.join(missing)} not found")
     else:
         problems.extend(f"{name} not found" for name in missing)
     for table in tables.all():
         if table.found and table.missing_rows:
-            problems.append(f"{_TABLE_NAMES[table.section]}: rows not found: {', '.join(table.missing_rows)}")
+            problems.append(f"{_table_name(table.section)}: rows not found: {', '.join(table.missing_rows)}")
     problems.extend(tables.notes)
     cells = [f for f in facts if f.status != "derived"]
     incomplete = bool(missing) or any(t.missing_rows for t in tables.all())

@@ -13,14 +13,14 @@ import polars as pl
 
 from pipeline.knowledge import domain
 
-GOVERNMENT_SUFFIX = r"(?:人民政府|管理委员会|管委会)$"
 UNRANKED_FORMAT = 99
 
 
 def agency_key(column: str = "agency") -> pl.Expr:
     """Agencies compare across files and years by name without spaces and without a trailing
     人民政府 / 管委会 (the contract lets a government be named by its place)."""
-    return pl.col(column).str.replace_all(r"\s+", "").str.replace(GOVERNMENT_SUFFIX, "")
+    government = "(?:" + "|".join(domain.agency_suffixes("government")) + ")$"  # agency_suffixes.csv
+    return pl.col(column).str.replace_all(r"\s+", "").str.replace(government, "")
 
 
 def format_rank() -> pl.Expr:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from pipeline.knowledge import domain
 from pipeline.knowledge.domain import Column
 from pipeline.extract.stream import Token, parse_number
 
@@ -135,9 +136,9 @@ def enumerate_splits(tokens: list[Token], columns: tuple[Column, ...]):
 
 
 def _strip_unit(text: str) -> str:
-    for unit in ("万元", "元", "件", "项", "个", "条", "%"):
-        if text.endswith(unit):
-            return text[: -len(unit)]
+    for unit in domain.units():
+        if text.endswith(unit.text):
+            return text[: -len(unit.text)]
     return text
 
 

@@ -24,8 +24,6 @@ class FactCell(NamedTuple):
     raw: str | None
     evidence: str | None
 
-YUAN_PER_WANYUAN = 10_000
-
 
 def table_facts(tables: Tables) -> list[FactCell]:
     """Facts for every cell of every table found. A row whose label is missing gives ambiguous cells."""
@@ -107,10 +105,12 @@ def derived_facts(facts: list[FactCell]) -> list[FactCell]:
                 out.append(FactCell(rule.template, rule.section, rule.row, col.code,
                                     float(sum(p.value for p in parts)), "derived", rule.unit, None, None,
                                     f"sum of {'+'.join(rule.terms)}"))
+    conversions = {u.text: u for u in domain.units() if u.to_unit}
     for f in facts:
-        if f.status == "reported" and f.unit == "元":
-            out.append(f._replace(value=round(f.value / YUAN_PER_WANYUAN, 6), status="derived", unit="万元",
-                                  evidence="converted from 元 to 万元"))
+        unit = conversions.get(f.unit) if f.status == "reported" else None
+        if unit is not None:
+            out.append(f._replace(value=round(f.value / unit.divisor, 6), status="derived", unit=unit.to_unit,
+                                  evidence=f"converted from {unit.text} to {unit.to_unit}"))
     return out
 
 

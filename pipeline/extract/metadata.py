@@ -15,35 +15,23 @@ from dataclasses import dataclass
 
 from pipeline.knowledge import domain
 
-_YEAR = r"(20[0-4]\d|19\d\d)"
-_TITLE = re.compile(
-    _YEAR + r"年度?(?:政府|政务)?(?:信息)?公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
-)
-# 2021年某某县财政局政府信息公开工作年度报告: the year first, then the agency
-_TITLE_YEAR_FIRST = re.compile(
-    _YEAR + r"年度?([^\d，,。；;：:、]{2,30}?)(?:政府|政务)信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)")
-# A title's agency part ends like an agency or a place, and is not the start of a sentence
-# (现将本机关2022年政府信息公开工作年度报告公布如下).
-_AGENCY_END = re.compile(
-    r"(?:人民政府办公室|人民政府办公厅|人民政府|管理委员会|管委会|办公室|办公厅|委员会|局|厅|中心|委|办|院|署|所|站|队|"
-    r"街道|镇|乡|区|县|市|州|盟|旗|省|会)$"
-)
-_NOT_AGENCY = re.compile(r"现将|本机关|关于|印发|公布|发布|根据|按照|编制|做好|本报告|我[局委办区县市镇乡]")
-_TITLE_SEPARATORS = re.compile(r"[|>_—\-:：]")
-_PERIOD = re.compile(r"统计期限(?:为|是)?自?" + _YEAR + r"年1月1日")
-_BODY_YEAR = re.compile(_YEAR + r"年")
-_TITLE_PREFIX = re.compile(r"^(?:标题|题目|名称|附件\d*)[:：]|^[#*\s]+|^附件\d*")
-_ORG_SUFFIX = re.compile(
-    r"(?:人民政府办公室|人民政府办公厅|人民政府|管理委员会|管委会|办公室|办公厅|委员会|局|厅|中心|委|办|院|署|会|所|站|公司)$"
-)
-_LEADING_PLACE = re.compile(r"^(.{1,8}?(?:街道|镇|乡|区))")
-_BODY_ORG = re.compile(
-    _YEAR + r"年度?[,，]?([^,，。;；:：、\s\d]{2,24}?(?:人民政府办公室|人民政府|管理委员会|管委会|办公室|委员会|局|厅|中心))"
-)
-# Characters that end a place-name prefix when scanning leftwards (function words, punctuation).
-_PREFIX_STOP = set("与和及在由的对向为是请报经将从于至自按据、,，。:：;；()（）《》“”\"'|>/ 　") | set(
-    "0123456789"
-)
+# The patterns are knowledge (knowledge/data/patterns.csv, agency endings in agency_suffixes.csv).
+_TITLE = domain.pattern("title")
+_TITLE_YEAR_FIRST = domain.pattern("title_year_first")
+# A title's agency part ends like an agency or a place, and is not the start of a sentence.
+_AGENCY_END = domain.pattern("agency_end")
+_NOT_AGENCY = domain.pattern("not_agency")
+_TITLE_SEPARATORS = domain.pattern("title_separators")
+_PERIOD = domain.pattern("statistics_period")
+_BODY_YEAR = domain.pattern("body_year")
+_TITLE_PREFIX = domain.pattern("title_prefix")
+_ORG_SUFFIX = domain.pattern("org_suffix")
+_LEADING_PLACE = domain.pattern("leading_place")
+_BODY_ORG = domain.pattern("body_org")
+_PREFIX_STOP = domain.pattern("prefix_stop")  # ends a place-name prefix when scanning leftwards
+_HIGHER_PLACE_END = domain.pattern("higher_place_end")
+_PROVINCE_END = domain.pattern("province_end")
+_COUNTY_OR_CITY = domain.pattern("county_or_city")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +80,10 @@ def _prefix_for(place: str, text: str) -> str | None:
     counts: Counter[str] = Counter()
     for m in re.finditer(re.escape(place), text):
         j = m.start()
-        if j == 0 or text[j - 1] not in "市县州盟旗区":
+        if j == 0 or not _HIGHER_PLACE_END.match(text[j - 1]):
             continue
         k = j - 1
-        while k > 0 and j - k < 6 and text[k - 1] not in _PREFIX_STOP and text[k - 1] not in "省":
+        while k > 0 and j - k < 6 and not _PREFIX_STOP.match(text[k - 1]) and not _PROVINCE_END.match(text[k - 1]):
             k -= 1
         prefix = text[k:j]
         if len(prefix) >= 3:
@@ -113,7 +101,7 @@ def _complete_place(agency: str, text: str) -> str:
     if not m:
         return agency
     place = m.group(1)
-    if any(u in place[:-1] for u in "市县"):
+    if _COUNTY_OR_CITY.search(place[:-1]):
         return agency  # already carries its county or city
     prefix = _prefix_for(place, text)
     return prefix + agency if prefix else agency
@@ -137,11 +125,11 @@ def read_metadata(lines: list[str]) -> ReportMeta:
     if agency is None:
         m = _BODY_ORG.search(text)
         if m:
-            agency, agency_evidence = m.group(2), "first '<year>年，<agency>' sentence of the body"
+            agency, agency_evidence = m.group(2), "first '<year>, <agency>' sentence of the body"
     if year is None:
         m = _PERIOD.search(text)
         if m:
-            year, year_evidence = int(m.group(1)), "statistics period (统计期限)"
+            year, year_evidence = int(m.group(1)), "statistics period"
     if year is None:
         years = Counter(int(y) for y in _BODY_YEAR.findall(text[:20000]) if 2008 <= int(y) <= 2030)
         if years:

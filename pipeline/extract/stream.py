@@ -14,16 +14,18 @@ from array import array
 from typing import NamedTuple
 
 from pipeline.ingest.normalize import raw_span
+from pipeline.knowledge import domain
 from pipeline.ingest.readers import Cell
 
-# A value piece: optional sign, digits with optional thousands separators and decimals, optional unit.
-_NUMBER = re.compile(r"[+\-]?\d+(?:,\d{3})*(?:\.\d+)?(?:万元|元|件|项|个|条|%)?")
-_PLACEHOLDER = re.compile(r"[-—–―─/／\\]+|无|空")
+# A value piece (knowledge/data/patterns.csv): optional sign, digits with optional thousands separators
+# and decimals, optional unit (values.csv); a placeholder printed for nothing to report.
+_NUMBER = domain.pattern("number")
+_PLACEHOLDER = domain.pattern("placeholder")
 _SIGN_SPLIT = re.compile(r"(?<=\d)(?=[+\-]\d)")
-_UNIT = re.compile(r"(万元|元|件|项|个|条|%)$")
+_UNIT = re.compile("(" + "|".join(re.escape(u.text) for u in domain.units()) + ")$")
 _NON_SPACE = re.compile(r"\S+")
-_VALUE_SEPARATORS = ",;、"
-_NUMBERING_AFTER = re.compile(r"[.、][^\d]")
+_VALUE_SEPARATOR = domain.pattern("value_separators")
+_NUMBERING_AFTER = domain.pattern("numbering_after")
 
 
 class Token(NamedTuple):
@@ -111,26 +113,27 @@ class Stream:
 
         Returns the tokens and, when reading stopped at text, the compact position of that text.
         """
+        # Positions: span_start/span_end in the spaced stream, from_char/to_char inside one cell's text.
         # Start right after the label's last character, so empty cells between the label and the
         # first number are seen (they may be blank values).
-        s0 = self.to_spaced(compact_start - 1) + 1 if compact_start > 0 else 0
-        s1 = self.to_spaced(compact_end) if compact_end < len(self.compact) else len(self.spaced) + 1
+        span_start = self.to_spaced(compact_start - 1) + 1 if compact_start > 0 else 0
+        span_end = self.to_spaced(compact_end) if compact_end < len(self.compact) else len(self.spaced) + 1
         tokens: list[Token] = []
-        first = self.cell_at(s0)
+        first = self.cell_at(span_start)
         glued_next = self.glued_to_label(compact_start)
-        for ci in range(first, len(self.cells)):
-            cstart = self.cell_starts[ci]
-            if cstart >= s1:
+        for cell_index in range(first, len(self.cells)):
+            cell_start = self.cell_starts[cell_index]
+            if cell_start >= span_end:
                 break
-            cell = self.cells[ci]
-            a = max(0, s0 - cstart)
-            b = min(len(cell.text), s1 - cstart)
-            if a >= b:
-                if cell.structured and not cell.text.strip() and cstart >= s0:
+            cell = self.cells[cell_index]
+            from_char = max(0, span_start - cell_start)
+            to_char = min(len(cell.text), span_end - cell_start)
+            if from_char >= to_char:
+                if cell.structured and not cell.text.strip() and cell_start >= span_start:
                     tokens.append(Token("empty", "", cell, 0, 0, False))
                 glued_next = False
                 continue
-            for m in _NON_SPACE.finditer(cell.text, a, b):
+            for m in _NON_SPACE.finditer(cell.text, from_char, to_char):
                 piece = m.group()
                 if piece.isascii() and piece.isdigit():  # the common case: one plain number
                     tokens.append(Token("num", piece, cell, m.start(), m.end(), glued_next))
@@ -141,7 +144,7 @@ class Stream:
                     stopped = self._classify(sub, cell, piece_start, glued_next, tokens)
                     if stopped:
                         taken = tokens[-1].end if tokens and tokens[-1].cell is cell else piece_start
-                        return tokens, self.to_compact(cstart + max(taken, piece_start))
+                        return tokens, self.to_compact(cell_start + max(taken, piece_start))
                     piece_start += len(sub)
                     glued_next = True  # pieces split at a sign touch each other
                 glued_next = False
@@ -153,17 +156,17 @@ class Stream:
 
         A piece that is not wholly a value (a label such as ``1.属于国家秘密``) ends a run.
         """
-        s0 = self.to_spaced(compact_start)
-        s1 = self.to_spaced(compact_end) if compact_end < len(self.compact) else len(self.spaced) + 1
+        span_start = self.to_spaced(compact_start)
+        span_end = self.to_spaced(compact_end) if compact_end < len(self.compact) else len(self.spaced) + 1
         groups: list[list[Token]] = []
-        for ci in range(self.cell_at(s0), len(self.cells)):
-            cstart = self.cell_starts[ci]
-            if cstart >= s1:
+        for cell_index in range(self.cell_at(span_start), len(self.cells)):
+            cell_start = self.cell_starts[cell_index]
+            if cell_start >= span_end:
                 break
-            cell = self.cells[ci]
-            a, b = max(0, s0 - cstart), min(len(cell.text), s1 - cstart)
+            cell = self.cells[cell_index]
+            from_char, to_char = max(0, span_start - cell_start), min(len(cell.text), span_end - cell_start)
             current: list[Token] = []
-            for m in _NON_SPACE.finditer(cell.text, a, b):
+            for m in _NON_SPACE.finditer(cell.text, from_char, to_char):
                 piece: list[Token] = []
                 if self._classify(m.group(), cell, m.start(), False, piece):
                     if current:
@@ -180,7 +183,7 @@ class Stream:
         """Append the tokens of one whitespace-free piece; True when the piece is text (stop)."""
         pos = 0
         while pos < len(piece):
-            if piece[pos] in _VALUE_SEPARATORS:  # 65,27 (a comma that is not a thousands separator)
+            if _VALUE_SEPARATOR.match(piece, pos):  # 65,27 (a comma that is not a thousands separator)
                 pos += 1
                 glued = False
                 continue

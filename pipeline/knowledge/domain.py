@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-TEMPLATES = ("2019", "2021")
+TEMPLATES = ("2019", "2021")  # in order: the last one is the template in force
+LATEST_TEMPLATE = TEMPLATES[-1]
 SECTIONS = ("proactive", "requests", "appeals")
 STATUSES = ("reported", "blank", "ambiguous", "derived")
+USABLE_STATUSES = ("reported", "derived")  # statuses whose value can enter a sum
 
 
 def read_table(name: str) -> list[dict[str, str]]:
@@ -180,13 +182,109 @@ def valid_codes() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
     return {s: (frozenset(rows[s]), frozenset(cols[s])) for s in SECTIONS}
 
 
+# --- patterns, units, agency suffixes, messages ---------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"<(\w+)>")
+
+
+def _alternation(texts) -> str:
+    return "|".join(re.escape(t) for t in texts)
+
+
 @cache
-def code_labels() -> dict[tuple[str, str, str], str]:
-    """(section, 'row'|'col', code) -> Chinese label from codes.csv."""
-    out = {}
-    for r in read_table("codes.csv"):
-        if r["row"]:
-            out[(r["section"], "row", r["row"])] = r["label_zh"]
-        if r["column"]:
-            out[(r["section"], "col", r["column"])] = r["label_zh"]
-    return out
+def _pattern_texts() -> dict[str, str]:
+    return {r["name"]: r["pattern"] for r in read_table("patterns.csv")}
+
+
+def _expand(name: str, seen: tuple[str, ...] = ()) -> str:
+    """A pattern of patterns.csv with its <name> placeholders filled: another pattern, the units of
+    values.csv (<units>), or the agency suffixes with a flag set (<title_end>, <organisation> ...)."""
+    if name in seen:
+        raise ValueError(f"patterns.csv: {name} refers to itself")
+    texts = _pattern_texts()
+
+    def fill(m: re.Match) -> str:
+        key = m.group(1)
+        if key in texts:
+            return _expand(key, seen + (name,))
+        if key == "units":
+            return _alternation(u.text for u in units())
+        if key in agency_suffix_flags():
+            return _alternation(agency_suffixes(key))
+        raise ValueError(f"patterns.csv: {name} uses an unknown placeholder <{key}>")
+
+    return _PLACEHOLDER.sub(fill, texts[name])
+
+
+@cache
+def pattern(name: str, flags: int = 0) -> re.Pattern:
+    """A compiled pattern of ``patterns.csv`` (KeyError for an unknown name)."""
+    return re.compile(_expand(name), flags)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    text: str  # as printed after a number: 万元, 元, 件 ...
+    to_unit: str | None  # a unit a derived fact converts it to (元 -> 万元)
+    divisor: float | None  # value in to_unit = value / divisor
+
+
+@cache
+def units() -> tuple[Unit, ...]:
+    return tuple(Unit(r["text"], r["to_unit"] or None, float(r["divisor"]) if r["divisor"] else None)
+                 for r in read_table("values.csv") if r["kind"] == "unit")
+
+
+@cache
+def agency_suffix_flags() -> tuple[str, ...]:
+    header = read_table("agency_suffixes.csv")[0]
+    return tuple(k for k in header if k not in ("suffix", "kind", "note"))
+
+
+@cache
+def agency_suffixes(flag: str | None = None) -> tuple[str, ...]:
+    """Endings of agency names (agency_suffixes.csv), in file order, those with ``flag`` set."""
+    return tuple(r["suffix"] for r in read_table("agency_suffixes.csv") if flag is None or r[flag] == "1")
+
+
+@cache
+def agency_suffix_kinds() -> dict[str, str]:
+    return {r["suffix"]: r["kind"] for r in read_table("agency_suffixes.csv")}
+
+
+@cache
+def _messages() -> dict[str, str]:
+    return {r["key"]: r["text"] for r in read_table("messages.csv")}
+
+
+def message(key: str, **values) -> str:
+    """A message of messages.csv with its {fields} filled."""
+    return _messages()[key].format(**values)
+
+
+@cache
+def first_report_year(template: str) -> int:
+    return next(int(r["first_report_year"]) for r in read_table("templates.csv") if r["template"] == template)
+
+
+@cache
+def template_document(template: str) -> str:
+    return next(r["document"] for r in read_table("templates.csv") if r["template"] == template)
+
+
+@cache
+def section_table(section: str) -> dict[str, str]:
+    """sections.csv row of a section: table (Table 2 ...), name_zh, title_zh, title_en."""
+    return next(r for r in read_table("sections.csv") if r["section"] == section)
+
+
+@cache
+def signed_columns() -> frozenset[str]:
+    """Columns that may be negative (本年增/减), from layout.csv."""
+    return frozenset(c.code for t in TEMPLATES for s in SECTIONS for r in layout(t, s) for c in r.columns if c.signed)
+
+
+@cache
+def derived_row(section: str) -> DerivedSum | None:
+    """The derived row of a section (2021 other_processing = its three sub-rows), if any."""
+    return next((d for d in derived_sums() if d.section == section), None)

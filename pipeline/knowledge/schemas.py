@@ -34,7 +34,6 @@ VIOLATION_SCHEMA = {
 # reads these, so each rule is computed once, in rules.py.
 CROSS_YEAR_SCHEMA = {**VIOLATION_SCHEMA, "previous_report_id": pl.String, "key": pl.String}
 REPORT_COLUMNS = list(REPORT_SCHEMA)
-SIGNED_COLUMNS = ("change",)  # 本年增/减 may be negative; every other value is a count or an amount
 
 
 def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
@@ -80,9 +79,9 @@ def _valid_code_pairs() -> pl.DataFrame:
         for col in (c.code for c in r.columns)
         for row in (r.code,)
     ]
-    # other_processing is a printed row of 2019 tables and a derived row of 2021 ones
-    pairs += [("requests", "other_processing", c) for c in
-              (c.code for c in domain.layout("2019", "requests")[0].columns)]
+    # a derived row (2021 other_processing) has the columns of its section's rows
+    pairs += [(d.section, d.row, c.code) for d in domain.derived_sums()
+              for c in domain.layout(d.template, d.section)[0].columns]
     return pl.DataFrame(pairs, schema=["section", "row", "col"], orient="row").unique()
 
 
@@ -124,7 +123,7 @@ class Facts(pa.DataFrameModel):
     @pa.dataframe_check(error="counts and amounts are never negative (only 本年增/减 is signed)")
     def non_negative(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
-            pl.col("value").is_null() | (pl.col("value") >= 0) | pl.col("col").is_in(SIGNED_COLUMNS))
+            pl.col("value").is_null() | (pl.col("value") >= 0) | pl.col("col").is_in(list(domain.signed_columns())))
 
     @pa.dataframe_check(error="one fact per report, section, row and column (derived rows aside)")
     def one_fact_per_cell(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -1,0 +1,74 @@
+"""Read Table 4 (行政复议、行政诉讼): one run of fifteen values after its header words.
+
+Table 4 has no row labels in the body: its three row groups (review, lawsuits without and after
+review) are header columns, so the table is read as one sequence of values after the header words
+(``labels.csv``, appeals header), which may be printed again when the table comes in parts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.extract import settle
+from pipeline.extract.align import Alignment, Reading, align
+from pipeline.extract.locate import TableRegions
+from pipeline.extract.readings import RowReading, TableReading
+from pipeline.extract.rows import MAX_LABEL_TAIL
+from pipeline.extract.stream import Stream
+from pipeline.knowledge import domain
+from pipeline.knowledge.domain import Column
+
+_HEADER_GAP = domain.pattern("header_gap")
+_VALUE_START = domain.pattern("value_start")
+_FIRST_VALUE = re.compile(r"[0-9]")
+
+
+def _skip_header_words(compact: str, header: re.Pattern, pos: int, end: int) -> int:
+    while True:
+        gap = _HEADER_GAP.match(compact, pos, end)
+        m = header.match(compact, gap.end() if gap else pos, end)
+        if not m or m.end() == pos:
+            return pos
+        pos = m.end()
+
+
+def _values_start(stream: Stream, header: re.Pattern, heading: re.Match, end: int) -> int:
+    pos = _skip_header_words(stream.compact, header, heading.end(), end)
+    # Header text the pattern does not know (an annotation, a note on the source) is skipped up to the
+    # first value, as long as it holds no digits that could be mistaken for one.
+    at_value = pos < end and _VALUE_START.match(stream.compact, pos)
+    first_value = None if at_value else _FIRST_VALUE.search(stream.compact, pos, end)
+    if first_value and first_value.start() - pos <= MAX_LABEL_TAIL:
+        pos = first_value.start()
+    return pos
+
+
+def read_appeals(stream: Stream, regions: TableRegions, template: str, run_together: bool) -> TableReading:
+    table = TableReading("appeals", True, template)
+    header = domain.labels("appeals", "header")[0].regex
+    end = regions.end_of_tables
+    pos = _values_start(stream, header, regions.appeals_heading, end)
+    rows = domain.layout(template, "appeals")
+    columns = tuple(Column(f"{row.code}/{c.code}", c.unit, c.signed, c.money) for row in rows for c in row.columns)
+    tokens: list = []
+    start = pos
+    while True:
+        found, stop = stream.tokens(start, end)
+        tokens += found
+        if stop is None or sum(t.kind != "empty" for t in tokens) >= len(columns):
+            break
+        # Table 4 printed in parts (行政复议, then 行政诉讼 with its own header): skip the header words
+        resume = _skip_header_words(stream.compact, header, stop, end)
+        if resume == stop:
+            break
+        start = resume
+    alignment = settle.by_row_sums(align(tokens, columns, run_together), "appeals")
+    line = stream.cells[stream.cell_of(min(pos, len(stream.compact) - 1))].line if stream.compact else None
+    by_row: dict[str, list[Reading]] = {row.code: [] for row in rows}
+    for reading in alignment.readings:
+        row_code, col_code = reading.col.split("/")
+        by_row[row_code].append(Reading(col_code, reading.status, reading.value, reading.unit, reading.token,
+                                        reading.evidence))
+    for row in rows:
+        table.rows[row.code] = RowReading(row.code, Alignment(by_row[row.code]), line)
+    return table
