@@ -140,50 +140,66 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
             if on_progress:
                 on_progress(len(sources))
             return unchanged
-    todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
-    first_seen: dict[str, str] = {}
-    reports, counts = [], {"cells": 0, "ambiguous": 0, "failed": 0}
+    counts = {"cells": 0, "ambiguous": 0, "failed": 0}
     with store.DatasetWriter(out) as writer:
         cross = store.Spill(writer.version / ".cross-year-operands", key="agency_key")
-        computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
-        for index, batch in enumerate(batches):
-            result = _load_batch(cache, keys[index]) if index not in todo else None
-            if result is None:
-                result = next(computed) if index in todo else process_batch(batch, limits, cache.folder)
-                keys[index] = batch_key(batch, result.reports["sha256"].to_list(), limits)
-                if result.cacheable:
-                    _store_batch(cache, keys[index], result)
-                else:  # a limit or a missing tool decided part of it: read it again next time
-                    keys[index] = None
-            result = _drop_duplicates(result, first_seen)
-            writer.write("facts", result.facts)
-            writer.write("violations", result.violations)
-            printed = result.facts.filter(pl.col("status") != "derived")
-            counts["cells"] += printed.height
-            counts["ambiguous"] += printed.filter(pl.col("status") == "ambiguous").height
-            counts["failed"] += result.violations.filter(pl.col("outcome") == "failed").height
-            reports.append(result.reports)
-            cross.add(result.cross_year)
-            if on_progress:
-                on_progress(len(batch))
-        # one copy per agency and year for the cross-year rules, chosen once for the whole dataset
-        report_frame = copies.preferred_copies(pl.concat(reports) if reports else schemas.reports_frame([]))
-        preferred = report_frame.filter(pl.col("preferred"))["report_id"]
-        cross_failed = []
-        for operands in cross.buckets():  # one agency bucket at a time
-            found = rules.evaluate(operands, scope="cross_year", preferred=preferred)
-            schemas.validate_violations(found.violations)
-            writer.write("violations", found.violations)
-            writer.write("cross_year_checks", found.cross_year)
-            cross_failed.append(found.violations.filter(pl.col("outcome") == "failed").select("report_id"))
-        cross_failed = pl.concat(cross_failed) if cross_failed else pl.DataFrame(schema={"report_id": pl.String})
-        counts["failed"] += cross_failed.height
-        report_frame = _final_reports(report_frame, cross_failed)
+        reports = _write_batches(writer, batches, keys, cache, limits, jobs, counts, cross, on_progress)
+        report_frame = _check_across_reports(writer, reports, cross, counts)
         writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts,
                                          "hidden_entries_left_out": list(hidden)})
         version = writer.commit(report_frame)
     _remember_stats(cache, stats, sources, report_frame)
     return BuildSummary(report_frame, counts["cells"], counts["ambiguous"], counts["failed"], version)
+
+
+def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None], cache: cache_mod.Cache,
+                   limits: Limits, jobs: int, counts: dict, cross: store.Spill, on_progress) -> list[pl.DataFrame]:
+    """Every batch, from the cache or read now, streamed into the dataset in input order. Fills
+    ``keys`` (None for a batch that must be read again next time), ``counts`` and the cross-year
+    operands; returns the batches' report rows."""
+    todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
+    first_seen: dict[str, str] = {}
+    reports = []
+    computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
+    for index, batch in enumerate(batches):
+        result = _load_batch(cache, keys[index]) if index not in todo else None
+        if result is None:
+            result = next(computed) if index in todo else process_batch(batch, limits, cache.folder)
+            keys[index] = batch_key(batch, result.reports["sha256"].to_list(), limits)
+            if result.cacheable:
+                _store_batch(cache, keys[index], result)
+            else:  # a limit or a missing tool decided part of it: read it again next time
+                keys[index] = None
+        result = _drop_duplicates(result, first_seen)
+        writer.write("facts", result.facts)
+        writer.write("violations", result.violations)
+        printed = result.facts.filter(pl.col("status") != "derived")
+        counts["cells"] += printed.height
+        counts["ambiguous"] += printed.filter(pl.col("status") == "ambiguous").height
+        counts["failed"] += result.violations.filter(pl.col("outcome") == "failed").height
+        reports.append(result.reports)
+        cross.add(result.cross_year)
+        if on_progress:
+            on_progress(len(batch))
+    return reports
+
+
+def _check_across_reports(writer: store.DatasetWriter, reports: list[pl.DataFrame], cross: store.Spill,
+                          counts: dict) -> pl.DataFrame:
+    """The rules that compare reports with each other (one copy per agency and year, chosen once for
+    the whole dataset; then an agency bucket at a time); returns the final report rows."""
+    report_frame = copies.preferred_copies(pl.concat(reports) if reports else schemas.reports_frame([]))
+    preferred = report_frame.filter(pl.col("preferred"))["report_id"]
+    cross_failed = []
+    for operands in cross.buckets():
+        found = rules.evaluate(operands, scope="cross_year", preferred=preferred)
+        schemas.validate_violations(found.violations)
+        writer.write("violations", found.violations)
+        writer.write("cross_year_checks", found.cross_year)
+        cross_failed.append(found.violations.filter(pl.col("outcome") == "failed").select("report_id"))
+    cross_failed = pl.concat(cross_failed) if cross_failed else pl.DataFrame(schema={"report_id": pl.String})
+    counts["failed"] += cross_failed.height
+    return _final_reports(report_frame, cross_failed)
 
 
 BUILD_RECORD = "build.json"

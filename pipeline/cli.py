@@ -21,7 +21,7 @@ from pipeline.ingest.discover import discover_inputs
 from pipeline.ingest.manifest import ManifestError, apply_manifest, read_manifest
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Build the OGI annual-report dataset (政府信息公开工作年度报告).")
+                  help="Build the dataset of Chinese government information disclosure annual reports.")
 console = Console(stderr=True, soft_wrap=True)
 
 

@@ -41,16 +41,16 @@ def worst_reports(reports: pl.DataFrame, violations: pl.DataFrame, limit: int = 
     per_report = failed.group_by("report_id").agg(
         (pl.col("severity") == "official").sum().alias("official"),
         (pl.col("severity") == "definitional").sum().alias("definitional"),
-        (pl.col("severity").is_in(["plausibility", "cross_year"])).sum().alias("other"),
+        (pl.col("severity").is_in(["plausibility", "cross_year"])).sum().alias("other_rules"),
     )
     return (
         reports.join(per_report, on="report_id", how="left")
-        .with_columns(pl.col("official", "definitional", "other").fill_null(0))
+        .with_columns(pl.col("official", "definitional", "other_rules").fill_null(0))
         .with_columns((pl.col("status") != "parsed").alias("_not_parsed"))
-        .sort(["official", "definitional", "_not_parsed", "n_ambiguous", "other"], descending=True)
-        .filter((pl.col("official") + pl.col("definitional") + pl.col("other") + pl.col("n_ambiguous") > 0)
+        .sort(["official", "definitional", "_not_parsed", "n_ambiguous", "other_rules"], descending=True)
+        .filter((pl.col("official") + pl.col("definitional") + pl.col("other_rules") + pl.col("n_ambiguous") > 0)
                 | pl.col("_not_parsed"))
         .head(limit)
-        .select("source_file", "agency", "year", "status", "official", "definitional", "other", "n_ambiguous",
+        .select("source_file", "agency", "year", "status", "official", "definitional", "other_rules", "n_ambiguous",
                 "reason")
     )

@@ -20,7 +20,7 @@ from pipeline.knowledge import domain, schemas
 from pipeline.checks.copies import agency_key
 from pipeline.knowledge.domain import SumRule, Term
 
-USABLE = ("reported", "derived")
+USABLE = domain.USABLE_STATUSES
 TOLERANCE = 1e-6
 OUTCOMES = ("passed", "failed", "not_assessable")
 
@@ -63,10 +63,39 @@ def _column(frame: pl.DataFrame, name: str, dtype) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype)
 
 
-def _check_rule(wide: pl.DataFrame, rule: SumRule, keep_passed: bool = False) -> tuple[pl.DataFrame, int]:
-    """The rule's failed and not assessable instances (every instance with ``keep_passed``, with the
-    previous year's report for cross-year rules), and how many instances were checked."""
-    term_axis, key_axis = ("row", "col") if rule.axis == "col" else ("col", "row")
+class _Terms:
+    """Column expressions for the terms of one rule over a wide frame (one row per instance)."""
+
+    def __init__(self, frame: pl.DataFrame, rule: SumRule):
+        self.frame, self.rule = frame, rule
+        self.term_axis, self.key_axis = ("row", "col") if rule.axis == "col" else ("col", "row")
+
+    def value(self, t: Term) -> pl.Expr:
+        return _column(self.frame, _name("value", t), pl.Float64)
+
+    def usable(self, t: Term) -> pl.Expr:
+        status = _column(self.frame, _name("status", t), pl.String)
+        return (status.is_in(USABLE) & self.value(t).is_not_null()).fill_null(False)
+
+    def describe(self, t: Term) -> pl.Expr:
+        where = f"{t.code}/" if self.term_axis == "row" else ""
+        after = "" if self.term_axis == "row" else f"/{t.code}"
+        year = "" if not t.year_offset else f" ({t.year_offset:+d} year)"
+        line = _column(self.frame, _name("line", t), pl.Int32).cast(pl.String).fill_null("-")
+        return pl.concat_str([pl.lit(where), pl.col(self.key_axis), pl.lit(after + year + "@"), line])
+
+    def total(self, terms: tuple[Term, ...]) -> pl.Expr:
+        return pl.sum_horizontal([self.value(t).fill_null(0) * t.sign for t in terms])
+
+    def unread(self) -> pl.Expr:
+        return pl.concat_str(
+            [pl.when(~self.usable(t)).then(pl.lit(t.code + ("@-1" if t.year_offset else ""))) for t in self.rule.terms],
+            separator=", ", ignore_nulls=True)
+
+
+def _rule_frame(wide: pl.DataFrame, rule: SumRule) -> pl.DataFrame:
+    """The instances a rule applies to: its template (both years' for cross-year rules) and keys."""
+    key_axis = "row" if rule.axis == "row" else "col"
     frame = wide
     if rule.template != "both":
         frame = frame.filter(pl.col("template") == rule.template)
@@ -74,64 +103,56 @@ def _check_rule(wide: pl.DataFrame, rule: SumRule, keep_passed: bool = False) ->
             frame = frame.filter(pl.col("template@-1") == rule.template)
     if rule.keys:
         frame = frame.filter(pl.col(key_axis).is_in(rule.keys))
+    return frame
+
+
+def _check_rule(wide: pl.DataFrame, rule: SumRule, keep_passed: bool = False) -> tuple[pl.DataFrame, int]:
+    """The rule's failed and not assessable instances (every instance with ``keep_passed``, with the
+    previous year's report for cross-year rules), and how many instances were checked."""
+    empty = _empty_instances() if keep_passed else schemas.violations_frame([])
+    frame = _rule_frame(wide, rule)
     if frame.is_empty():
-        return schemas.violations_frame([]), 0
-
-    def value(t: Term) -> pl.Expr:
-        return _column(frame, _name("value", t), pl.Float64)
-
-    def usable(t: Term) -> pl.Expr:
-        return (_column(frame, _name("status", t), pl.String).is_in(USABLE) & value(t).is_not_null()).fill_null(False)
-
-    def describe(t: Term) -> pl.Expr:
-        where = f"{t.code}/" if term_axis == "row" else ""
-        after = "" if term_axis == "row" else f"/{t.code}"
-        year = "" if not t.year_offset else f" ({t.year_offset:+d} year)"
-        line = _column(frame, _name("line", t), pl.Int32).cast(pl.String).fill_null("-")
-        return pl.concat_str([pl.lit(where), pl.col(key_axis), pl.lit(after + year + "@"), line])
-
-    def total(terms: tuple[Term, ...]) -> pl.Expr:
-        return pl.sum_horizontal([value(t).fill_null(0) * t.sign for t in terms])
-
-    assessable = pl.all_horizontal([usable(t) for t in rule.terms])
-    actual, expected = total(rule.lhs), total(rule.rhs)
+        return empty, 0
+    terms = _Terms(frame, rule)
+    actual, expected = terms.total(rule.lhs), terms.total(rule.rhs)
     holds = ((actual - expected).abs() <= TOLERANCE) if rule.op == "=" else (actual <= expected + TOLERANCE)
-    unread = pl.concat_str(
-        [pl.when(~usable(t)).then(pl.lit(t.code + ("@-1" if t.year_offset else ""))) for t in rule.terms],
-        separator=", ", ignore_nulls=True)
-    template = rule.message.replace("{key}", "{}")
-    fixed = rule.lhs[0].code if len(rule.lhs) == 1 else None
     out = frame.with_columns(
-        assessable.alias("_assessable"), holds.alias("_holds"), actual.alias("actual"), expected.alias("expected"),
-        unread.alias("_unread"),
-        pl.concat_str([describe(t) for t in rule.terms], separator=", ").alias("cells"),
+        pl.all_horizontal([terms.usable(t) for t in rule.terms]).alias("_assessable"), holds.alias("_holds"),
+        actual.alias("actual"), expected.alias("expected"), terms.unread().alias("_unread"),
+        pl.concat_str([terms.describe(t) for t in rule.terms], separator=", ").alias("cells"),
     )
     if not keep_passed:
         out = out.filter(~pl.col("_assessable") | ~pl.col("_holds"))
     if out.is_empty():
-        return (_empty_instances() if keep_passed else schemas.violations_frame([])), frame.height
+        return empty, frame.height
+    out = _outcomes(out, rule, terms)
+    if keep_passed:
+        out = out.with_columns(pl.col("report_id@-1").alias("previous_report_id"), pl.col(terms.key_axis).alias("key"),
+                               pl.when("_assessable").then(actual).alias("actual"),
+                               pl.when("_assessable").then(expected).alias("expected"))
+        return out.select(list(schemas.CROSS_YEAR_SCHEMA)).cast(schemas.CROSS_YEAR_SCHEMA), frame.height
+    return out.select(list(schemas.VIOLATION_SCHEMA)).cast(schemas.VIOLATION_SCHEMA), frame.height
+
+
+def _outcomes(out: pl.DataFrame, rule: SumRule, terms: _Terms) -> pl.DataFrame:
+    """Outcome, the fixed term's code, expected / actual (when failed) and the message per instance."""
+    template = rule.message.replace("{key}", "{}")
+    key = pl.col(terms.key_axis)
     failed = pl.col("_assessable") & ~pl.col("_holds")
-    out = out.with_columns(
+    return out.with_columns(
         pl.lit(rule.rule).alias("rule"),
         pl.lit(rule.severity).alias("severity"),
         pl.when(~pl.col("_assessable")).then(pl.lit("not_assessable"))
         .when(failed).then(pl.lit("failed")).otherwise(pl.lit("passed")).alias("outcome"),
         pl.lit(rule.section).alias("section"),
-        pl.lit(fixed, dtype=pl.String).alias(term_axis),
+        pl.lit(rule.lhs[0].code if len(rule.lhs) == 1 else None, dtype=pl.String).alias(terms.term_axis),
         pl.when(failed).then(pl.col("expected")).alias("expected"),
         pl.when(failed).then(pl.col("actual")).alias("actual"),
-        pl.when(failed)
-        .then(pl.format(template + ": expected {}, found {}", pl.col(key_axis), pl.col("expected"), pl.col("actual")))
-        .when(pl.col("_assessable")).then(pl.format(template + ": holds ({})", pl.col(key_axis), pl.col("actual")))
-        .otherwise(pl.format(template + ": not assessable, {} not read", pl.col(key_axis), pl.col("_unread")))
+        pl.when(failed).then(pl.format(template + ": expected {}, found {}", key, pl.col("expected"), pl.col("actual")))
+        .when(pl.col("_assessable")).then(pl.format(template + ": holds ({})", key, pl.col("actual")))
+        .otherwise(pl.format(template + ": not assessable, {} not read", key, pl.col("_unread")))
         .alias("message"),
     )
-    if keep_passed:
-        out = out.with_columns(pl.col("report_id@-1").alias("previous_report_id"), pl.col(key_axis).alias("key"),
-                               pl.when("_assessable").then(total(rule.lhs)).alias("actual"),
-                               pl.when("_assessable").then(total(rule.rhs)).alias("expected"))
-        return out.select(list(schemas.CROSS_YEAR_SCHEMA)).cast(schemas.CROSS_YEAR_SCHEMA), frame.height
-    return out.select(list(schemas.VIOLATION_SCHEMA)).cast(schemas.VIOLATION_SCHEMA), frame.height
 
 
 def _empty_instances() -> pl.DataFrame:

@@ -126,3 +126,24 @@ def summary_columns() -> tuple[SummaryColumn, ...]:
         out.append(SummaryColumn(r["column"], section, tuple(rows), r["col"], r["label_zh"], r["label_en"],
                                  r["terms"]))
     return tuple(out)
+
+
+@cache
+def _printed() -> dict[tuple[str, str, str, str], str]:
+    return {(r["section"], r["kind"], r["code"], r["template"]): r["label"] for r in domain.read_table("printed_labels.csv")}
+
+
+def printed_label(section: str, kind: str, code: str, template: str | None = None) -> str:
+    """The label as the official template prints it (printed_labels.csv): kind row, col or header;
+    a template-specific label before the one of both templates."""
+    printed = _printed()
+    return printed.get((section, kind, code, template or "")) or printed[(section, kind, code, "")]
+
+
+def printed_codes(section: str, kind: str) -> tuple[str, ...]:
+    """Codes with a printed label, in file order (each once)."""
+    return tuple(dict.fromkeys(code for (s, k, code, _) in _printed() if (s, k) == (section, kind)))
+
+
+def group(section: str, axis: str, name: str) -> GroupLabel:
+    return next(g for g in groups() if (g.section, g.axis, g.group) == (section, axis, name))

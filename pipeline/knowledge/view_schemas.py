@@ -20,7 +20,12 @@ SECTION_TITLES = {
     "proactive": "主动公开政府信息情况 (Table 2: proactive disclosure)",
     "appeals": "政府信息公开行政复议、行政诉讼情况 (Table 4: administrative reviews and lawsuits)",
 }
-USABLE_STATUSES = ("reported", "derived")
+USABLE_STATUSES = domain.USABLE_STATUSES
+STATUS_MEANINGS = (
+    "`reported` (read from the source), `blank` (printed empty, `-`, `/`, `—`, `无`: not 0), `ambiguous` (the "
+    "text does not determine the cell; value null, never guessed), `derived` (computed: the 2021 "
+    "`other_processing` = sum of its three sub-rows; money converted from 元 to 万元)."
+)
 COPY_ORDER = ("status parsed before partial, then the published form (PDF, Word, web page before text dumps; "
               "formats.csv), then fewest ambiguous cells, then fewest failed within-report rules, then source_file "
               "(decided at build time, pipeline/copies.py)")

@@ -14,69 +14,40 @@ import random
 from dataclasses import dataclass, field
 from functools import cache
 
-from pipeline.knowledge import domain
+from pipeline.knowledge import domain, labels
 
 LAYOUTS = ("lines", "pipes", "tabs", "markdown", "csv", "html", "flat")
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "utf-16")
 
-T3_LABELS = {
-    "new_received": "一、本年新收政府信息公开申请数量",
-    "carried_over": "二、上年结转政府信息公开申请数量",
-    "granted": "（一）予以公开",
-    "partially_granted": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "denied_state_secret": "1.属于国家秘密",
-    "denied_prohibited_by_law": "2.其他法律行政法规禁止公开",
-    "denied_three_safeties": "3.危及“三安全一稳定”",
-    "denied_third_party": "4.保护第三方合法权益",
-    "denied_internal_affairs": "5.属于三类内部事务信息",
-    "denied_process_info": "6.属于四类过程性信息",
-    "denied_enforcement_file": "7.属于行政执法案卷",
-    "denied_inquiry": "8.属于行政查询事项",
-    "unable_not_held": "1.本机关不掌握相关政府信息",
-    "unable_needs_creation": "2.没有现成信息需要另行制作",
-    "unable_unclear": "3.补正后申请内容仍不明确",
-    "ignored_petition": "1.信访举报投诉类申请",
-    "ignored_duplicate": "2.重复申请",
-    "ignored_publication": "3.要求提供公开出版物",
-    "ignored_excessive": "4.无正当理由大量反复申请",
-    "ignored_confirm": "5.要求行政机关确认或重新出具已获取信息",
-    "other_processing": "（六）其他处理",
-    "other_no_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "other_unpaid_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    "other_other": "3.其他",
-    "total": "（七）总计",
-    "carried_forward": "四、结转下年度继续办理",
-}
-# group label printed before a row, and how many rows it spans (for HTML rowspans)
-T3_GROUPS = {
-    "denied_state_secret": ("（三）不予公开", 8),
-    "unable_not_held": ("（四）无法提供", 3),
-    "ignored_petition": ("（五）不予处理", 5),
-    "other_no_correction": ("（六）其他处理", 3),
-}
-T2_CAPTIONS = {
-    "regulations": "第二十条第（一）项", "administrative_licensing": "第二十条第（五）项",
-    "administrative_penalty": "第二十条第（六）项", "administrative_fees": "第二十条第（八）项",
-    "centralized_procurement": "第二十条第（九）项",
-}
-T2_LABELS = {
-    "regulations": "规章", "normative_documents": "规范性文件", "administrative_licensing": "行政许可",
-    "other_management_services": "其他对外管理服务事项", "administrative_penalty": "行政处罚",
-    "administrative_enforcement": "行政强制", "administrative_fees": "行政事业性收费",
-    "centralized_procurement": "政府集中采购",
-}
-T2_COLUMNS = {
-    "new_made": "本年新制作数量", "new_published": "本年新公开数量", "total_published": "对外公开总数量",
-    "prev_year_items": "上一年项目数量", "change": "本年增/减", "decisions": "处理决定数量",
-    "procurement_items": "采购项目数量", "procurement_amount": "采购总金额",
-    "issued": "本年制发件数", "repealed": "本年废止件数", "in_force": "现行有效件数",
-    "fee_amount": "本年收费金额（单位：万元）",
-}
-APPLICANT_HEADER_TEXT_ORDER = ["申请人情况", "自然人", "法人或其他组织", "总计",
-                               "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]
-T4_HEADER_TEXT_ORDER = (["行政复议", "行政诉讼", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计",
-                         "未经复议直接起诉", "复议后起诉"] + ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2)
-RULE_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+# The labels as the official template prints them (knowledge/data/printed_labels.csv, label_groups.csv).
+T3_LABELS = {code: labels.printed_label("requests", "row", code) for code in labels.printed_codes("requests", "row")}
+_SUB_GROUPS = [g for g in labels.groups() if (g.section, g.axis) == ("requests", "row") and g.parent]
+# group label printed before its first row, and how many rows it spans (for HTML rowspans)
+T3_GROUPS = {labels.group_members("requests", g.group)[0]: (g.label_zh, len(labels.group_members("requests", g.group)))
+             for g in _SUB_GROUPS}
+RESULTS_STUB = next(g.label_zh for g in labels.groups() if (g.section, g.axis) == ("requests", "row") and not g.parent)
+T2_CAPTIONS = {labels.group_members("proactive", g.group)[0]: g.label_zh
+               for g in labels.groups() if (g.section, g.axis) == ("proactive", "row")}
+T2_COLUMNS = {code: labels.printed_label("proactive", "col", code) for code in labels.printed_codes("proactive", "col")}
+CONTENT_HEADER = labels.printed_label("proactive", "header", "content")
+RULE_NOTE = labels.printed_label("requests", "header", "rule_note")
+_APPLICANT_COLUMNS = [c.code for c in domain.layout(domain.LATEST_TEMPLATE, "requests")[0].columns]
+_LEGAL_PERSON = next(g for g in labels.groups() if (g.section, g.axis) == ("requests", "col"))
+APPLICANT_HEADER_TEXT_ORDER = (
+    [labels.printed_label("requests", "header", "applicants"),
+     labels.printed_label("requests", "col", _APPLICANT_COLUMNS[0]), _LEGAL_PERSON.label_zh,
+     labels.printed_label("requests", "col", _APPLICANT_COLUMNS[-1])]
+    + [labels.printed_label("requests", "col", c) for c in _APPLICANT_COLUMNS[1:-1]])
+_APPEAL_ROWS = [labels.printed_label("appeals", "row", r.code) for r in domain.layout(domain.LATEST_TEMPLATE, "appeals")]
+_APPEAL_OUTCOMES = [labels.printed_label("appeals", "col", c.code)
+                    for c in domain.layout(domain.LATEST_TEMPLATE, "appeals")[0].columns]
+_LITIGATION = next(g.label_zh for g in labels.groups() if (g.section, g.axis) == ("appeals", "row"))
+T4_HEADER_TEXT_ORDER = [_APPEAL_ROWS[0], _LITIGATION, *_APPEAL_OUTCOMES, *_APPEAL_ROWS[1:]] + _APPEAL_OUTCOMES * 2
+
+
+def _t2_label(code: str, template: str) -> str:
+    return labels.printed_label("proactive", "row", code, template)
+
 
 _PLACE_CHARS = "青河阳山安平宁华兴城江东西南北新丰泰永德昌顺通远宜清源"
 _BUREAUS = ("自然资源局", "财政局", "教育局", "生态环境局", "交通运输局", "人力资源和社会保障局", "市场监督管理局")
@@ -215,17 +186,14 @@ def _table_rows(t: _Tables) -> tuple[list[list[str]], list[list[str]], list[list
     for row in domain.layout(t.template, "proactive"):
         if row.code in T2_CAPTIONS:
             t2_rows.append([T2_CAPTIONS[row.code]])
-            t2_rows.append(["信息内容"] + [T2_COLUMNS[c.code] for c in row.columns])
-        label = T2_LABELS[row.code]
-        if row.code == "normative_documents" and t.template == "2021":
-            label = "行政规范性文件"
-        t2_rows.append([label] + t.t2[row.code])
+            t2_rows.append([CONTENT_HEADER] + [T2_COLUMNS[c.code] for c in row.columns])
+        t2_rows.append([_t2_label(row.code, t.template)] + t.t2[row.code])
     t3_rows: list[list[str]] = [[RULE_NOTE, APPLICANT_HEADER_TEXT_ORDER[0]], APPLICANT_HEADER_TEXT_ORDER[1:4],
                                 APPLICANT_HEADER_TEXT_ORDER[4:]]
     for row in domain.layout(t.template, "requests"):
         prefix = []
         if row.code == "granted":
-            prefix.append("三、本年度办理结果")
+            prefix.append(RESULTS_STUB)
         if row.code in T3_GROUPS and (row.code != "other_no_correction" or t.template == "2021"):
             prefix.append(T3_GROUPS[row.code][0])
         t3_rows.append(prefix + [T3_LABELS[row.code]] + t.t3[row.code])
@@ -245,12 +213,13 @@ def _html_tables(t: _Tables) -> list[str]:
         if row.code in T2_CAPTIONS:
             t2.append(_td(T2_CAPTIONS[row.code], colspan=width))
             heads = [T2_COLUMNS[c.code] for c in row.columns]
-            t2.append(_td("信息内容") + "".join(_td(h) for h in heads[:-1]) + _td(heads[-1], colspan=width - len(heads)))
-        label = "行政规范性文件" if row.code == "normative_documents" and t.template == "2021" else T2_LABELS[row.code]
+            t2.append(_td(CONTENT_HEADER) + "".join(_td(h) for h in heads[:-1]) + _td(heads[-1], colspan=width - len(heads)))
+        label = _t2_label(row.code, t.template)
         vals = t.t2[row.code]
         t2.append(_td(label) + "".join(_td(v) for v in vals[:-1]) + _td(vals[-1], colspan=width - len(vals)))
-    t3 = [_td(RULE_NOTE, colspan=3, rowspan=3) + _td("申请人情况", colspan=7),
-          _td("自然人", rowspan=2) + _td("法人或其他组织", colspan=5) + _td("总计", rowspan=2),
+    applicants, natural, legal_person, total = APPLICANT_HEADER_TEXT_ORDER[:4]
+    t3 = [_td(RULE_NOTE, colspan=3, rowspan=3) + _td(applicants, colspan=7),
+          _td(natural, rowspan=2) + _td(legal_person, colspan=5) + _td(total, rowspan=2),
           "".join(_td(h) for h in APPLICANT_HEADER_TEXT_ORDER[4:])]
     rows = [r.code for r in domain.layout(t.template, "requests")]
     results = rows[2:-2]
@@ -260,16 +229,16 @@ def _html_tables(t: _Tables) -> list[str]:
             cells = _td(T3_LABELS[code], colspan=3)
         else:
             if code == "granted":
-                cells += _td("三、本年度办理结果", rowspan=len(results) + 1)
+                cells += _td(RESULTS_STUB, rowspan=len(results) + 1)
             grouped = code.startswith(("denied", "unable", "ignored")) or code in (
                 "other_no_correction", "other_unpaid_fee", "other_other")
             if code in T3_GROUPS and (code != "other_no_correction" or t.template == "2021"):
                 cells += _td(T3_GROUPS[code][0], rowspan=T3_GROUPS[code][1])
             cells += _td(T3_LABELS[code]) if grouped else _td(T3_LABELS[code], colspan=2)
         t3.append(cells + "".join(_td(v) for v in t.t3[code]))
-    t4 = [_td("行政复议", colspan=5) + _td("行政诉讼", colspan=10),
-          "".join(_td(h, rowspan=2) for h in T4_HEADER_TEXT_ORDER[2:7]) + _td("未经复议直接起诉", colspan=5)
-          + _td("复议后起诉", colspan=5),
+    t4 = [_td(T4_HEADER_TEXT_ORDER[0], colspan=5) + _td(T4_HEADER_TEXT_ORDER[1], colspan=10),
+          "".join(_td(h, rowspan=2) for h in T4_HEADER_TEXT_ORDER[2:7]) + _td(T4_HEADER_TEXT_ORDER[7], colspan=5)
+          + _td(T4_HEADER_TEXT_ORDER[8], colspan=5),
           "".join(_td(h) for h in T4_HEADER_TEXT_ORDER[9:]),
           "".join(_td(v) for v in t.t4)]
     return ["<table border=\"1\">" + "".join(f"<tr>{r}</tr>" for r in rows_) + "</table>" for rows_ in (t2, t3, t4)]

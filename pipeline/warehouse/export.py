@@ -15,16 +15,13 @@ import polars as pl
 
 from pipeline.knowledge import labels
 from pipeline.knowledge.view_schemas import SECTION_COLUMN_NAMES
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from pipeline.warehouse.views import quote
 
 
 def section_sql(section: str, preferred_only: bool) -> str:
     cols = [c.code for c in labels.code_labels() if (c.section, c.axis) == (section, "col")]
     cols = list(dict.fromkeys(cols))  # requests lists `total` as a row and a column: one column here
-    values = ",\n       ".join(f"max(c.value) FILTER (WHERE c.col = {_quote(code)}) AS \"{code}\"" for code in cols)
+    values = ",\n       ".join(f"max(c.value) FILTER (WHERE c.col = {quote(code)}) AS \"{code}\"" for code in cols)
     order_of_col = "k.\"order\""
     return f"""
 SELECT c.report_id, c.source_file, c.agency, c.year, c.template,
@@ -39,7 +36,7 @@ FROM cells c
 JOIN report_copies p ON p.report_id = c.report_id AND p.source_file = c.source_file
 LEFT JOIN labels r ON r.section = c.section AND r.axis = 'row' AND r.kind = 'code' AND r.code = c.row
 LEFT JOIN labels k ON k.section = c.section AND k.axis = 'col' AND k.kind = 'code' AND k.code = c.col
-WHERE c.section = {_quote(section)} {"AND p.preferred" if preferred_only else ""}
+WHERE c.section = {quote(section)} {"AND p.preferred" if preferred_only else ""}
 GROUP BY ALL
 ORDER BY c.year, c.agency, c.source_file, r."order\""""
 

@@ -25,24 +25,25 @@ _PASSTHROUGH = {
 _FACT_COLUMNS_SHOWN_FIRST = ("report_id", "source_file", "agency", "year", "template", "row")
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
 def _in_list(values) -> str:
-    return "(" + ", ".join(_quote(v) for v in values) + ")"
+    return "(" + ", ".join(quote(v) for v in values) + ")"
 
 
 def _parquet_views() -> list[str]:
     # relative names, found through file_search_path (see use_folder): the folder can move
-    return [f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet({_quote(f'{table}.parquet')})"
+    return [f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet({quote(f'{table}.parquet')})"
             for table in view_schemas.parquet_models()]
 
 
 def use_folder(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     """Resolve the views' Parquet files in ``folder``: needed on every connection (DuckDB does not
     keep the setting in the database file), and what lets a dataset folder be moved or copied."""
-    con.execute(f"SET file_search_path = {_quote(str(Path(folder).resolve()))}")
+    con.execute(f"SET file_search_path = {quote(str(Path(folder).resolve()))}")
 
 
 def _labels_table() -> list[str]:
@@ -55,7 +56,7 @@ def _labels_table() -> list[str]:
         rows.append((g.section, g.axis, "group", g.group, template, g.order, g.label_zh, g.label_en, g.parent, g.note))
 
     def literal(v):
-        return "NULL" if v is None else str(v) if isinstance(v, int) else _quote(v)
+        return "NULL" if v is None else str(v) if isinstance(v, int) else quote(v)
 
     values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
     return [
@@ -94,11 +95,11 @@ FROM facts f
 LEFT JOIN report_copies c ON c.report_id = f.report_id AND c.source_file = f.source_file
 LEFT JOIN labels r ON r.section = f.section AND r.axis = 'row' AND r.kind = 'code' AND r.code = f.row
 LEFT JOIN labels k ON k.section = f.section AND k.axis = 'col' AND k.kind = 'code' AND k.code = f.col
-WHERE f.section = {_quote(section)}"""
+WHERE f.section = {quote(section)}"""
 
 
 def _summary_expression(column: labels.SummaryColumn) -> str:
-    where = f"section = {_quote(column.section)} AND col = {_quote(column.col)} AND row IN {_in_list(column.rows)}"
+    where = f"section = {quote(column.section)} AND col = {quote(column.col)} AND row IN {_in_list(column.rows)}"
     # NULL unless every term was read: a sum over unread cells would be a guess.
     return (f"CASE WHEN count(DISTINCT row) FILTER (WHERE {where} AND status IN {_in_list(USABLE_STATUSES)}) "
             f"= {len(set(column.rows))} THEN sum(value) FILTER (WHERE {where}) END AS {column.column}")
@@ -178,11 +179,11 @@ def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
     sql = []
     for name, (about, columns) in descriptions().items():
         kind = "TABLE" if name == "labels" else "VIEW"
-        sql.append(f"COMMENT ON {kind} {name} IS {_quote(about)}")
+        sql.append(f"COMMENT ON {kind} {name} IS {quote(about)}")
         present = [r[0] for r in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [name]).fetchall()]
         for column in present:
-            sql.append(f"COMMENT ON COLUMN {name}.\"{column}\" IS {_quote(columns.get(column, UNDOCUMENTED))}")
+            sql.append(f"COMMENT ON COLUMN {name}.\"{column}\" IS {quote(columns.get(column, UNDOCUMENTED))}")
     return sql
 
 
