@@ -60,6 +60,7 @@ def table_facts(tables: Tables) -> list[FactCell]:
 
 def reading_findings(tables: Tables, report_id: str) -> list[dict]:
     """Problems seen while reading, as violation rows: numbers printed where no value can be."""
+    rule = domain.rules_of("reading")[0]
     out = []
     for table in tables.all():
         for code, reading in table.rows.items():
@@ -67,7 +68,7 @@ def reading_findings(tables: Tables, report_id: str) -> list[dict]:
                 if cell.printed is None:
                     continue
                 out.append({
-                    "report_id": report_id, "rule": "P0_non_negative", "severity": "plausibility",
+                    "report_id": report_id, "rule": rule.rule, "severity": rule.severity,
                     "outcome": "failed", "section": table.section, "row": code, "col": cell.col,
                     "expected": None, "actual": cell.printed,
                     "cells": f"{code}/{cell.col}@{cell.token.line if cell.token else '-'}",

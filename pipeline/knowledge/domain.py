@@ -146,13 +146,38 @@ def label(section: str, kind: str, code: str, template: str | None = None) -> La
 
 @cache
 def sum_rules() -> tuple[SumRule, ...]:
+    """The rules of rules.csv that are sums (check ``sum``): R, P1–P4, X."""
     return tuple(
         SumRule(
             r["rule"], r["severity"], r["section"], r["template"], r["scope"], r["axis"],
             tuple(r["keys"].split()), parse_terms(r["lhs"]), r["op"], parse_terms(r["rhs"]), r["message"],
         )
-        for r in read_table("rules.csv")
+        for r in read_table("rules.csv") if r["check"] == "sum"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """A rule of rules.csv that is not a sum: found while reading, between copies, or by a reviewer's
+    check (completeness, prose, deadline, reuse, year on year)."""
+
+    rule: str
+    check: str
+    severity: str
+    section: str | None
+    scope: str
+    message: str
+
+
+@cache
+def rules_of(check: str) -> tuple[RuleInfo, ...]:
+    return tuple(RuleInfo(r["rule"], r["check"], r["severity"], r["section"] or None, r["scope"], r["message"])
+                 for r in read_table("rules.csv") if r["check"] == check)
+
+
+@cache
+def severities() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r["severity"] for r in read_table("rules.csv")))
 
 
 @cache

@@ -177,12 +177,14 @@ class Violations(pa.DataFrameModel):
 
     report_id: str = pa.Field(description="the report checked (for cross-year rules: the later year's report)")
     rule: str = pa.Field(description="stable rule id, e.g. R1_balance, R2_row_total, X1_carry_over, P0_non_negative")
-    severity: str = pa.Field(isin=["official", "definitional", "plausibility", "cross_year"],
+    severity: str = pa.Field(isin=list(domain.severities()),
                              description="official (printed in the template), definitional (implied by 总计), "
-                                         "plausibility (usual, not guaranteed) or cross_year")
+                                         "plausibility (usual, not guaranteed), cross_year, copies (copies of one "
+                                         "report disagree), or a reviewer's check (rules.csv, column severity)")
     outcome: str = pa.Field(isin=["failed", "not_assessable"],
                             description="failed, or not_assessable when an operand is blank, ambiguous or missing")
-    section: str = pa.Field(isin=list(domain.SECTIONS), description="table of the rule")
+    section: str = pa.Field(nullable=True, isin=list(domain.SECTIONS),
+                            description="table of the rule; null for a rule about the whole report")
     row: str = pa.Field(nullable=True, description="row code the rule is about, when it is about one row")
     col: str = pa.Field(nullable=True, description="column code the rule is about, when it is about one column")
     expected: pl.Float64 = pa.Field(nullable=True, description="sum of the parts (right-hand side) when failed")
