@@ -19,7 +19,7 @@ from pipeline.discover import SourceFile
 from pipeline.readers import Unreadable
 from pipeline.readers import docx as docx_reader
 from pipeline.readers import pdf as pdf_reader
-from pipeline.readers.pdf import Glyph, PageContent, check_text_layer, measure_pages_per_second, read_pdf
+from pipeline.readers.pdf import Glyph, PageContent, Rule, check_text_layer, measure_pages_per_second, read_pdf
 
 
 def process(data: bytes, name: str = "report.pdf"):
@@ -85,6 +85,39 @@ def test_pdf_row_broken_over_two_pages_is_read_as_one_row():
     result = process(write_pdf(report_blocks(), split_requests_at=21, break_label_after=4))
     assert "1 row(s) broken by a page break read as one" in result.report["notes"]
     assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def test_underlined_labels_wrapped_in_narrow_cells_are_one_cell_each():
+    # a web page exported by an office suite: every cell's text underlined (links, <u>), labels
+    # wrapped over several lines flush against the cell border; each line's underline starts at the
+    # border and covers most of the cell, but it is not a row border
+    pdf = write_pdf(report_blocks(), narrow=True, underline=True, split_requests_at=12)
+    labels = [c.text for c in read_pdf(pdf).cells if c.col == 2 and c.text]
+    assert {"1.属于国家秘密", "2.其他法律行政法规禁止公开", "5.属于三类内部事务信息",
+            "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"} <= set(labels)
+    result = process(pdf)
+    assert result.report["status"] == "parsed", result.report["reason"]
+    assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def test_underlined_narrow_row_broken_over_two_pages_is_read_as_one_row():
+    # the wrapped, underlined label 4.无正当理由大量反复申请 goes on at the top of the next page
+    result = process(write_pdf(report_blocks(), narrow=True, underline=True, split_requests_at=21,
+                               break_label_after=6))
+    assert "1 row(s) broken by a page break read as one" in result.report["notes"]
+    assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def test_underlines_are_dropped_and_borders_under_text_kept():
+    glyphs = [Glyph(ch, 100 + 12 * i, 100, 112 + 12 * i, 112) for i, ch in enumerate("属于国家秘")]
+    glyphs += [Glyph("0", 200, 100, 206, 112)]
+    underline = [Rule(True, 113.2, 100, 124), Rule(True, 113.2, 124, 160)]  # one piece per text run
+    border_at_text = Rule(True, 113.5, 100, 240)  # a row border under text that fills its cell
+    strike = Rule(True, 108, 200, 206)  # a struck-through number
+    verticals = [Rule(False, x, 90, 130) for x in (100, 160, 240)]
+    kept = pdf_reader.drop_text_decorations([*underline, strike, *verticals], glyphs)
+    assert kept == pdf_reader.merge_rules(verticals)
+    assert border_at_text in pdf_reader.drop_text_decorations([border_at_text, *verticals], glyphs)
 
 
 def _has_cjk_font() -> bool:

@@ -63,6 +63,13 @@ CONTINUATION_EDGE = 4.0  # outer edges of two table parts on consecutive pages w
 SPACE_GAP = 0.25  # gap between glyphs (in line heights) that is a space
 FIELD_GAP = 1.0  # gap (in line heights) that separates two fields of a line without ruling lines
 WHITE = 0.92  # a grey or RGB colour with every component above this is paper, not ink
+# Text decorations (in glyph heights): an underline lies at most UNDERLINE_BELOW under the glyph boxes
+# (a strike-through inside them), reaches at most DECORATION_OVERHANG beyond the text it marks, and
+# the text covers DECORATION_COVER of it (gaps narrower than WORD_GAP between glyphs count as covered).
+UNDERLINE_BELOW = 0.25
+DECORATION_OVERHANG = 0.3
+DECORATION_COVER = 0.8
+WORD_GAP = 0.6
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _NUMERIC_ONLY = re.compile(r"[\d\s.,+\-]+")
@@ -473,7 +480,60 @@ def page_content(layout: LTPage) -> PageContent:
 
     walk(layout)
     content.glyphs = drop_duplicate_glyphs(content.glyphs)
+    content.rules = drop_text_decorations(content.rules, content.glyphs)
     return content
+
+
+def drop_text_decorations(rules: list[Rule], glyphs: list[Glyph]) -> list[Rule]:
+    """The ruling lines without the underlines and strike-throughs of text.
+
+    Word processors draw underlined text (links, ``<u>``) as stroked segments just under the
+    glyphs. In a narrow cell whose text starts at the cell's border, such a segment touches the
+    border and covers most of the cell's width, so it would cut the cell after every wrapped line
+    (``1.属于国家秘`` / ``密`` as two rows). A horizontal line (its collinear pieces joined first) is
+    a decoration when it lies across or just under a line of glyphs, those glyphs cover it, and it
+    reaches no further than they do. A cell edge under text that fills its cell goes on into the
+    next cells (or is drawn there too), so once joined it reaches beyond the text and stays.
+    """
+    rules = merge_rules(rules)
+    if not glyphs or not any(r.horizontal for r in rules):
+        return rules
+    by_bottom = sorted(glyphs, key=lambda g: g.bottom)
+    bottoms = [g.bottom for g in by_bottom]
+    tallest = max(g.bottom - g.top for g in glyphs)
+    decorations = set()
+    for index, rule in enumerate(rules):
+        if not rule.horizontal:
+            continue
+        lo = bisect.bisect_left(bottoms, rule.pos - UNDERLINE_BELOW * tallest)
+        hi = bisect.bisect_right(bottoms, rule.pos + tallest)
+        marked = sorted((g for g in by_bottom[lo:hi] if g.x1 > rule.start and g.x0 < rule.end and _marks(rule, g)),
+                        key=lambda g: g.x0)
+        if not marked:
+            continue
+        height = statistics.median(g.bottom - g.top for g in marked)
+        if rule.start < marked[0].x0 - DECORATION_OVERHANG * height:
+            continue
+        if rule.end > max(g.x1 for g in marked) + DECORATION_OVERHANG * height:
+            continue
+        covered, reach = 0.0, rule.start
+        for g in marked:
+            a, b = max(g.x0, reach), min(g.x1, rule.end)
+            if a - reach <= WORD_GAP * height:
+                a = reach  # the space between two words is underlined too
+            if b > a:
+                covered += b - a
+                reach = b
+        if covered < DECORATION_COVER * (rule.end - rule.start):
+            continue
+        decorations.add(index)
+    return [r for i, r in enumerate(rules) if i not in decorations] if decorations else rules
+
+
+def _marks(rule: Rule, g: Glyph) -> bool:
+    """Could the horizontal line be drawn on this glyph: through its lower part or just under it?"""
+    height = g.bottom - g.top
+    return g.top + 0.3 * height < rule.pos <= g.bottom + UNDERLINE_BELOW * height
 
 
 def drop_duplicate_glyphs(glyphs: list[Glyph]) -> list[Glyph]:
