@@ -256,22 +256,29 @@ def _pdf_styles():
 
 
 _COL_WIDTHS = {4: [120, 110, 110, 110], 10: [24, 56, 150] + [31] * 7, 15: [30] * 15}
+# An office suite's export of a web page: Table 3's label columns so narrow that every label wraps
+# over two to four lines of about six characters (``1.属于国家秘`` / ``密``).
+_NARROW_WIDTHS = {4: [50, 110, 110, 110], 10: [24, 30, 48] + [40] * 7, 15: [30] * 15}
 
 
 def write_pdf(blocks, ruled: bool = True, lead_paragraphs: int = 0, split_requests_at: int | None = None,
-              break_label_after: int | None = None) -> bytes:
+              break_label_after: int | None = None, narrow: bool = False, underline: bool = False) -> bytes:
     """An A4 PDF built with reportlab; tables with spans, split over pages where they do not fit.
 
     ``ruled`` draws the grid lines (else the tables are text positioned in columns only);
     ``lead_paragraphs`` adds filler text before the tables to move them down the pages;
     ``split_requests_at`` ends a page inside Table 3 before that row, the stub's span going on
     (empty) on the next page as a word processor prints it; with ``break_label_after`` that row is
-    broken over the two pages after so many characters of its label.
+    broken over the two pages after so many characters of its label. ``narrow`` makes the label
+    columns narrow (labels wrap over several lines) with the text flush against the cell borders, and
+    ``underline`` underlines every cell's text (links and ``<u>`` in a page exported by an office
+    suite), each wrapped line with its own underline starting at the cell's left border.
     """
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
 
     body, _ = _pdf_styles()
+    widths = _NARROW_WIDTHS if narrow else _COL_WIDTHS
     story = []
     for i, block in enumerate(blocks):
         if isinstance(block, str):
@@ -283,28 +290,36 @@ def write_pdf(blocks, ruled: bool = True, lead_paragraphs: int = 0, split_reques
                 top, bottom = split_table(block, split_requests_at)
             else:
                 top, bottom = break_row(block, split_requests_at, break_label_after)
-            story += [_pdf_table(top, ruled, _COL_WIDTHS[10]), PageBreak(),
-                      _pdf_table(bottom, ruled, _COL_WIDTHS[10])]
+            story += [_pdf_table(top, ruled, widths[10], narrow, underline), PageBreak(),
+                      _pdf_table(bottom, ruled, widths[10], narrow, underline)]
         else:
-            story.append(_pdf_table(block, ruled, _COL_WIDTHS[grid_size(block)[1]]))
+            story.append(_pdf_table(block, ruled, widths[grid_size(block)[1]], narrow, underline))
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, topMargin=60, bottomMargin=60).build(story)
     return buffer.getvalue()
 
 
-def _pdf_table(block: Table, ruled: bool, widths: list[int]):
+def _pdf_table(block: Table, ruled: bool, widths: list[int], narrow: bool = False, underline: bool = False):
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph
     from reportlab.platypus import Table as PdfTable
 
     _, cell_style = _pdf_styles()
+    number_style = ParagraphStyle("number", parent=cell_style, alignment=TA_CENTER)
     n_rows, n_cols = grid_size(block)
     data = [[""] * n_cols for _ in range(n_rows)]
+    padding = 0 if narrow else 2
     commands = [("FONT", (0, 0), (-1, -1), "STSong-Light", 7.5), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]
+                ("LEFTPADDING", (0, 0), (-1, -1), padding), ("RIGHTPADDING", (0, 0), (-1, -1), padding)]
     if ruled:
         commands.append(("GRID", (0, 0), (-1, -1), 0.6, "black"))
     for r, c, span in placed(block):
-        data[r][c] = span.text if span.text.replace(".", "").isdigit() else Paragraph(span.text, cell_style)
+        number = span.text.replace(".", "").isdigit()
+        if underline and span.text:
+            data[r][c] = Paragraph(f"<u>{span.text}</u>", number_style if number else cell_style)
+        else:
+            data[r][c] = span.text if number else Paragraph(span.text, cell_style)
         if span.colspan > 1 or span.rowspan > 1:
             commands.append(("SPAN", (c, r), (c + span.colspan - 1, r + span.rowspan - 1)))
     return PdfTable(data, colWidths=widths, style=commands, spaceAfter=8)

@@ -19,7 +19,7 @@ from pipeline.ingest.discover import SourceFile
 from pipeline.ingest.readers import Unreadable
 from pipeline.ingest.readers import docx as docx_reader
 from pipeline.ingest.readers import pdf as pdf_reader
-from pipeline.ingest.readers.pdf import Glyph, PageContent, check_text_layer, measure_pages_per_second, read_pdf
+from pipeline.ingest.readers.pdf import Glyph, PageContent, Rule, check_text_layer, measure_pages_per_second, read_pdf
 
 
 def process(data: bytes, name: str = "report.pdf"):
@@ -85,6 +85,98 @@ def test_pdf_row_broken_over_two_pages_is_read_as_one_row():
     result = process(write_pdf(report_blocks(), split_requests_at=21, break_label_after=4))
     assert "1 row(s) broken by a page break read as one" in result.report["notes"]
     assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def test_underlined_labels_wrapped_in_narrow_cells_are_one_cell_each():
+    # a web page exported by an office suite: every cell's text underlined (links, <u>), labels
+    # wrapped over several lines flush against the cell border; each line's underline starts at the
+    # border and covers most of the cell, but it is not a row border
+    pdf = write_pdf(report_blocks(), narrow=True, underline=True, split_requests_at=12)
+    labels = [c.text for c in read_pdf(pdf).cells if c.col == 2 and c.text]
+    assert {"1.属于国家秘密", "2.其他法律行政法规禁止公开", "5.属于三类内部事务信息",
+            "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"} <= set(labels)
+    result = process(pdf)
+    assert result.report["status"] == "parsed", result.report["reason"]
+    assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def test_underlined_narrow_row_broken_over_two_pages_is_read_as_one_row():
+    # the wrapped, underlined label 4.无正当理由大量反复申请 goes on at the top of the next page
+    result = process(write_pdf(report_blocks(), narrow=True, underline=True, split_requests_at=21,
+                               break_label_after=6))
+    assert "1 row(s) broken by a page break read as one" in result.report["notes"]
+    assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def test_underlines_are_dropped_and_borders_under_text_kept():
+    glyphs = [Glyph(ch, 100 + 12 * i, 100, 112 + 12 * i, 112) for i, ch in enumerate("属于国家秘")]
+    glyphs += [Glyph("0", 200, 100, 206, 112)]
+    underline = [Rule(True, 113.2, 100, 124), Rule(True, 113.2, 124, 160)]  # one piece per text run
+    border_at_text = Rule(True, 113.5, 100, 240)  # a row border under text that fills its cell
+    strike = Rule(True, 108, 200, 206)  # a struck-through number
+    verticals = [Rule(False, x, 90, 130) for x in (100, 160, 240)]
+    kept = pdf_reader.drop_text_decorations([*underline, strike, *verticals], glyphs)
+    assert kept == pdf_reader.merge_rules(verticals)
+    assert border_at_text in pdf_reader.drop_text_decorations([border_at_text, *verticals], glyphs)
+
+
+def test_labels_wrapped_in_narrow_cells_without_ruling_lines_are_read_exactly():
+    # no ruling lines, label columns so narrow that labels wrap over two to four lines, cells without
+    # padding (the texts of neighbouring columns touch) and Table 3 split over two pages: the row's
+    # numbers are centred between the lines of its label (1.属于国家秘 / numbers / 密) and the stub
+    # 三、本年度办理结果 wraps into the rows beside it
+    pdf = write_pdf(report_blocks(), ruled=False, narrow=True, split_requests_at=12)
+    doc = read_pdf(pdf)
+    texts = [c.text for c in doc.cells]
+    assert {"1.属于国家秘密", "三、本年度办理结果", "(三)不予公开", "行政事业性收费"} <= set(texts)
+    result = process(pdf)
+    assert "line(s) of text without ruling lines joined to the wrapped label they continue" in result.report["notes"]
+    assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
+
+
+def test_group_label_centred_between_a_row_label_and_its_numbers_leaves_that_row_ambiguous():
+    # numbers centred in their cells, text underlined, no ruling lines: the group label (三)不予公开,
+    # centred over its eight rows, is printed between 4.保护第三方 and that row's numbers; the row is
+    # left ambiguous and every other cell is read exactly
+    result = process(write_pdf(report_blocks(), ruled=False, narrow=True, underline=True))
+    got = printed(result)
+    for key, value in expected_values().items():
+        if key[:2] == ("requests", "denied_third_party"):
+            assert got[key] == ("ambiguous", None), key
+        else:
+            assert got[key] == ("reported", value), key
+
+
+def _glyphs(text: str, x: float, top: float, size: float = 7.5) -> list[Glyph]:
+    return [Glyph(ch, x + i * size, top, x + (i + 1) * size, top + size) for i, ch in enumerate(text)]
+
+
+def test_wrapped_lines_join_only_where_a_row_label_runs_across_the_wrap():
+    # label column at x=100 (six characters wide), numbers at x=200; no ruling lines
+    lines = [_glyphs("1.属于国家秘"[:2], 100, 10) + _glyphs("属于国家秘", 100 + 2 * 7.5, 10),
+             _glyphs("0", 200, 15) + _glyphs("4", 240, 15) + _glyphs("4", 280, 15),
+             _glyphs("密", 100, 20),
+             _glyphs("2.重复申请", 100, 32),  # the next row: its own cell, not a wrapped line
+             _glyphs("0", 200, 32) + _glyphs("0", 240, 32) + _glyphs("0", 280, 32)]
+    blocks = [pdf_reader._Block(min(g.top for g in line), line=line) for line in lines]
+    assert pdf_reader.join_wrapped_fields([blocks], traditional=False) == 1
+    doc = pdf_reader.blocks_to_document([blocks], traditional=False)
+    assert [c.text for c in doc.cells] == ["1.属于国家秘密", "0", "4", "4", "2.重复申请", "0", "0", "0"]
+
+
+def test_column_edges_cut_touching_texts_but_never_a_number():
+    # a stub column at x=100 and a group column at x=130 without padding, numbers at 200 and 240
+    line = lambda *parts: [g for text, x in parts for g in _glyphs(text, x, 0)]  # noqa: E731
+    lines = [line(("(一)予以公开", 130), ("1", 200), ("2", 240)),
+             line(("(二)部分公开", 130), ("3", 200), ("4", 240)),
+             line(("(三)不予公开", 130), ("5", 200), ("6", 240)),
+             line(("三、本年", 100), ("(四)无法", 130), ("7", 200), ("8", 240)),  # the stub's text fills it
+             line(("12", 122.5), ("9", 200), ("0", 240))]  # a number drawn across the column edge
+    lines = [[Glyph(g.text, g.x0, 10 * i, g.x1, 10 * i + 7.5) for g in glyphs] for i, glyphs in enumerate(lines)]
+    assert [len(pdf_reader.split_fields(glyphs)) for glyphs in lines] == [3, 3, 3, 3, 3]
+    texts = [[pdf_reader.line_text(f) for f in fields] for fields in pdf_reader.column_fields(lines)]
+    assert texts[3] == ["三、本年", "(四)无法", "7", "8"]
+    assert texts[4] == ["12", "9", "0"]
 
 
 def _has_cjk_font() -> bool:

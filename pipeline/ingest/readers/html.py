@@ -3,6 +3,14 @@
 Parsed with lxml (a real HTML parser, tolerant of the broken markup government sites produce).
 Grid columns honour colspan and rowspan. A cell that holds a nested table contributes that table's
 cells instead of one flattened cell (layout tables around the whole article are common).
+
+Text outside tables is read as the text reader reads a line (:func:`pipeline.ingest.readers.text.line_cells`):
+statistics pasted as paragraphs (``<p>``, ``<div>``, ``<br>`` lines, ``<pre>``) are often pipe- or
+tab-separated rows, and give the same cells as the same text in a ``.txt`` file. So a tab inside a
+paragraph is kept (a field separator), while whitespace that holds a line break, and tabs at a
+paragraph's ends, are the source's indentation; inside ``<pre>`` every line break is a line and
+the text is kept as written. A table of one
+column (each row one cell, no colspan) is a frame around lines of text, and is read as such.
 """
 
 from __future__ import annotations
@@ -14,15 +22,28 @@ from lxml import etree
 
 from pipeline.ingest.normalize import is_traditional, normalize_text
 from pipeline.ingest.readers import Cell, Document
-from pipeline.ingest.readers.text import read_text
+from pipeline.ingest.readers.text import line_cells, read_text, strip_markup
 
 _BLOCK = frozenset(
     "p div br h1 h2 h3 h4 h5 h6 li ul ol dl dt dd tr section article header footer nav aside "
     "blockquote pre form fieldset address center hr title caption figure figcaption main".split()
 )
 _SKIP = frozenset("script style noscript template iframe object svg select option button head".split())
+_PRE = frozenset("pre listing plaintext xmp textarea".split())  # whitespace and line breaks as written
 _WS = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]*>")
+_LINE_BREAK = re.compile(r"[\n\r\f\v\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _collapse(match: re.Match) -> str:
+    """A run of whitespace in flowing text: one space, or its tabs when it holds tabs and no line break
+    (text pasted with tab separators; a line break with tabs after it is the source's indentation)."""
+    run = match.group()
+    if "\t" in run and not _LINE_BREAK.search(run):
+        return "\t" * run.count("\t")
+    return " "
+
+
 _MAX_DEPTH = 150  # deeper trees are read as flat text rather than walked recursively
 _MAX_SPAN = 200
 
@@ -47,20 +68,36 @@ class _Collector:
 
     def __init__(self) -> None:
         self.items: list[tuple[str, int, int | None, int | None]] = []  # raw, line, row, col
-        self._buffer: list[str] = []
+        self._buffer: list[tuple[str, bool]] = []  # text, preformatted
         self._line: int | None = None
         self.next_row = 0
 
-    def add_text(self, text: str | None, line: int | None) -> None:
+    def add_text(self, text: str | None, line: int | None, pre: bool = False) -> None:
         if text:
             if self._line is None and text.strip():
                 self._line = line
-            self._buffer.append(text)
+            self._buffer.append((text, pre))
 
     def flush(self) -> None:
-        text = _WS.sub(" ", "".join(self._buffer)).strip()
-        if text:
-            self.items.append((text, self._line or 0, None, None))
+        # flowing text: whitespace collapsed (no line breaks left), ends stripped; preformatted text
+        # as written, one line per line break
+        parts, flowing = [], []
+        for text, pre in self._buffer:
+            if pre:
+                parts.append(_WS.sub(_collapse, "".join(flowing)))
+                flowing = []
+                parts.append(text)
+            else:
+                flowing.append(text)
+        parts.append(_WS.sub(_collapse, "".join(flowing)))
+        joined = "".join(parts)
+        pre_text = any(pre for _, pre in self._buffer)
+        line = self._line or 0
+        for piece in joined.split("\n"):
+            text = piece.rstrip("\r") if pre_text else piece.strip()
+            if text.strip():
+                self.items.append((text, line, None, None))
+            line += 1
         self._buffer = []
         self._line = None
 
@@ -68,7 +105,7 @@ class _Collector:
         self.items.append((raw, line, row, col))
 
 
-def _walk(el, out: _Collector, depth: int) -> None:
+def _walk(el, out: _Collector, depth: int, pre: bool = False) -> None:
     tag = el.tag if isinstance(el.tag, str) else None
     if tag is None:  # comment or processing instruction
         return
@@ -82,24 +119,37 @@ def _walk(el, out: _Collector, depth: int) -> None:
         out.flush()
         _read_table(el, out, depth)
         return
+    pre = pre or tag in _PRE
     if tag in _BLOCK:
         out.flush()
-    out.add_text(el.text, el.sourceline)
+    out.add_text(el.text, el.sourceline, pre)
     for child in el:
-        _walk(child, out, depth + 1)
-        out.add_text(child.tail, child.sourceline)
+        _walk(child, out, depth + 1, pre)
+        out.add_text(child.tail, child.sourceline, pre)
     if tag in _BLOCK:
         out.flush()
+
+
+def _cells(tr) -> list:
+    return [child for child in tr if child.tag in ("td", "th")]
 
 
 def _read_table(table, out: _Collector, depth: int) -> None:
     occupied: set[tuple[int, int]] = set()
     rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    if all(len(_cells(tr)) <= 1 and all(_span(td.get("colspan")) == 1 for td in _cells(tr)) for tr in rows):
+        # one column: a frame around lines of text (or around the real tables), read as text
+        for tr in rows:
+            for td in _cells(tr):
+                out.flush()
+                _walk(td, out, depth + 1)
+                out.flush()
+        return
     for r, tr in enumerate(rows):
         row_id = out.next_row
         out.next_row += 1
         c = 0
-        for td in (child for child in tr if child.tag in ("td", "th")):
+        for td in _cells(tr):
             while (r, c) in occupied:
                 c += 1
             colspan, rowspan = _span(td.get("colspan")), _span(td.get("rowspan"))
@@ -142,8 +192,9 @@ def read_html(text: str) -> Document:
         normalized = [normalize_text(raw, traditional) for raw, _, _, _ in out.items]
     for (raw, line, row, col), norm in zip(out.items, normalized):
         if col is None:
+            norm = strip_markup(norm)
             doc.lines.append(norm)
-            doc.cells.append(Cell(norm, raw, line, -line, None, False, traditional))
+            doc.cells.extend(line_cells(raw, norm, line, -line, traditional))
         else:
             doc.cells.append(Cell(norm, raw, line, row, col, True, traditional))
     return doc

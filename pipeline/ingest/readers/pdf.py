@@ -63,6 +63,26 @@ CONTINUATION_EDGE = 4.0  # outer edges of two table parts on consecutive pages w
 SPACE_GAP = 0.25  # gap between glyphs (in line heights) that is a space
 FIELD_GAP = 1.0  # gap (in line heights) that separates two fields of a line without ruling lines
 WHITE = 0.92  # a grey or RGB colour with every component above this is paper, not ink
+# Text decorations (in glyph heights): an underline lies at most UNDERLINE_BELOW under the glyph boxes
+# (a strike-through inside them), reaches at most DECORATION_OVERHANG beyond the text it marks, and
+# the text covers DECORATION_COVER of it (gaps narrower than WORD_GAP between glyphs count as covered).
+UNDERLINE_BELOW = 0.25
+DECORATION_OVERHANG = 0.3
+DECORATION_COVER = 0.8
+WORD_GAP = 0.6
+# A cell's text wrapped over lines without ruling lines: the next line of the cell starts at the same
+# left edge (WRAP_ALIGN points) within WRAP_GAP line heights below; at most WRAP_CHAIN lines are joined.
+WRAP_ALIGN = 2.0
+WRAP_GAP = 1.5
+WRAP_CHAIN = 6
+# Columns of a table without ruling lines whose texts touch: a left edge where at least COLUMN_EDGE_SUPPORT
+# fields start (within COLUMN_EDGE_TOL points) splits a field that runs across it, inside the table
+# (the lines between the first and the last with at least TABLE_LINE_FIELDS fields).
+COLUMN_EDGE_SUPPORT = 3
+COLUMN_EDGE_TOL = 1.0
+COLUMN_EDGE_WINDOW = 10  # lines above and below whose fields show the edges (a page has other tables)
+TABLE_LINE_FIELDS = 3
+_NUMBER_CHARS = frozenset("0123456789.,+-%")
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _NUMERIC_ONLY = re.compile(r"[\d\s.,+\-]+")
@@ -473,7 +493,60 @@ def page_content(layout: LTPage) -> PageContent:
 
     walk(layout)
     content.glyphs = drop_duplicate_glyphs(content.glyphs)
+    content.rules = drop_text_decorations(content.rules, content.glyphs)
     return content
+
+
+def drop_text_decorations(rules: list[Rule], glyphs: list[Glyph]) -> list[Rule]:
+    """The ruling lines without the underlines and strike-throughs of text.
+
+    Word processors draw underlined text (links, ``<u>``) as stroked segments just under the
+    glyphs. In a narrow cell whose text starts at the cell's border, such a segment touches the
+    border and covers most of the cell's width, so it would cut the cell after every wrapped line
+    (``1.属于国家秘`` / ``密`` as two rows). A horizontal line (its collinear pieces joined first) is
+    a decoration when it lies across or just under a line of glyphs, those glyphs cover it, and it
+    reaches no further than they do. A cell edge under text that fills its cell goes on into the
+    next cells (or is drawn there too), so once joined it reaches beyond the text and stays.
+    """
+    rules = merge_rules(rules)
+    if not glyphs or not any(r.horizontal for r in rules):
+        return rules
+    by_bottom = sorted(glyphs, key=lambda g: g.bottom)
+    bottoms = [g.bottom for g in by_bottom]
+    tallest = max(g.bottom - g.top for g in glyphs)
+    decorations = set()
+    for index, rule in enumerate(rules):
+        if not rule.horizontal:
+            continue
+        lo = bisect.bisect_left(bottoms, rule.pos - UNDERLINE_BELOW * tallest)
+        hi = bisect.bisect_right(bottoms, rule.pos + tallest)
+        marked = sorted((g for g in by_bottom[lo:hi] if g.x1 > rule.start and g.x0 < rule.end and _marks(rule, g)),
+                        key=lambda g: g.x0)
+        if not marked:
+            continue
+        height = statistics.median(g.bottom - g.top for g in marked)
+        if rule.start < marked[0].x0 - DECORATION_OVERHANG * height:
+            continue
+        if rule.end > max(g.x1 for g in marked) + DECORATION_OVERHANG * height:
+            continue
+        covered, reach = 0.0, rule.start
+        for g in marked:
+            a, b = max(g.x0, reach), min(g.x1, rule.end)
+            if a - reach <= WORD_GAP * height:
+                a = reach  # the space between two words is underlined too
+            if b > a:
+                covered += b - a
+                reach = b
+        if covered < DECORATION_COVER * (rule.end - rule.start):
+            continue
+        decorations.add(index)
+    return [r for i, r in enumerate(rules) if i not in decorations] if decorations else rules
+
+
+def _marks(rule: Rule, g: Glyph) -> bool:
+    """Could the horizontal line be drawn on this glyph: through its lower part or just under it?"""
+    height = g.bottom - g.top
+    return g.top + 0.3 * height < rule.pos <= g.bottom + UNDERLINE_BELOW * height
 
 
 def drop_duplicate_glyphs(glyphs: list[Glyph]) -> list[Glyph]:
@@ -505,6 +578,10 @@ class _Block:
     top: float
     grid: Grid | None = None
     line: list[Glyph] | None = None
+    # the line's fields when they differ from its gaps' (cut at a column's edge, or wrapped text joined
+    # into them or taken out of them): each field is its pieces, one per line of text
+    fields: list[list[list[Glyph]]] | None = None
+    structured: bool = False  # the line had several fields
 
 
 def page_blocks(content: PageContent) -> list[_Block]:
@@ -618,6 +695,151 @@ def merge_split_rows(previous: Grid, following: Grid) -> bool:
     return True
 
 
+def join_wrapped_fields(pages: list[list[_Block]], traditional: bool) -> int:
+    """Text drawn without ruling lines: a label wrapped over several lines of a narrow cell read as one.
+
+    Without lines, each line of text is read on its own, so a label wrapped in its cell (``1.属于国家秘``
+    / ``密``) is cut by the row's numbers, which are centred between its two lines, and a wrapped stub
+    (``三、本`` / ``年度办`` / ``理结果``) falls between other rows' labels and numbers. Geometry alone
+    cannot tell the next line of a cell from the next row's cell when cells have no padding, so, as for
+    a row broken by a page break, the text decides: a field takes in the field below it when that one
+    starts at the same left edge, is the next text of that column (nothing else between them in its
+    width, within :data:`WRAP_GAP` line heights) and a row label of the tables (labels.csv) runs from
+    the one into the other. The joined text stays where its first line is, before the row's numbers.
+    Without that proof nothing moves. Returns the number of lines joined.
+    """
+    joined = 0
+    for blocks in pages:
+        run: list[_Block] = []
+        for block in [*blocks, None]:
+            if block is not None and block.grid is None:
+                run.append(block)
+                continue
+            if len(run) > 1:
+                joined += _join_wrapped_in_run(run, traditional)
+            run = []
+    return joined
+
+
+def _compact_text(glyphs: list[Glyph], traditional: bool) -> str:
+    return re.sub(r"\s+", "", normalize_text(line_text(glyphs), traditional))
+
+
+def column_fields(lines: list[list[Glyph]]) -> list[list[list[Glyph]]]:
+    """The fields of consecutive lines of text: cut at wide gaps (:func:`split_fields`), and inside a
+    table without ruling lines also where a field runs across a column's left edge (the texts of two
+    cells without padding touch: ``(三)不`` and ``合法权益``). A column's left edge is a position where
+    several fields of the nearby lines start. A number is never cut (nor cut from its unit)."""
+    gaps = [split_fields(line) for line in lines]
+    wide = [i for i, f in enumerate(gaps) if len(f) >= TABLE_LINE_FIELDS]
+    if not wide:
+        return gaps
+    first, last = wide[0], wide[-1]
+    fields = list(gaps)
+    for i in range(first, last + 1):
+        near = gaps[max(first, i - COLUMN_EDGE_WINDOW):min(last, i + COLUMN_EDGE_WINDOW) + 1]
+        starts = sorted(f[0].x0 for line in near for f in line)
+        edges = [group[0] for group in _groups(starts, COLUMN_EDGE_TOL) if len(group) >= COLUMN_EDGE_SUPPORT]
+        if not edges:
+            continue
+        cut = []
+        for field in gaps[i]:
+            piece = [field[0]]
+            for prev, g in zip(field, field[1:]):
+                if prev.text not in _NUMBER_CHARS and any(
+                        abs(g.x0 - e) <= COLUMN_EDGE_TOL and prev.x1 <= e + COLUMN_EDGE_TOL for e in edges):
+                    cut.append(piece)
+                    piece = []
+                piece.append(g)
+            cut.append(piece)
+        fields[i] = cut
+    return fields
+
+
+def _groups(values: list[float], tol: float) -> list[list[float]]:
+    """Sorted values in groups of neighbours within ``tol``."""
+    out: list[list[float]] = []
+    for v in values:
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return out
+
+
+def _join_wrapped_in_run(run: list[_Block], traditional: bool) -> int:
+    fields = [[[f] for f in line] for line in column_fields([block.line for block in run])]
+    taken: set[tuple[int, int]] = set()
+    joined = 0
+    for i in range(len(run)):
+        for fi, field in enumerate(fields[i]):
+            if (i, fi) in taken or _NUMERIC_ONLY.fullmatch(line_text(field[0])):
+                continue
+            chain = [(i, fi)]
+            while len(chain) < WRAP_CHAIN:
+                below = _next_in_column(fields, chain[-1], field[0], taken)
+                if below is None:
+                    break
+                chain.append(below)
+            if len(chain) == 1:
+                continue
+            texts = [_compact_text(fields[j][fj][0], traditional) for j, fj in chain]
+            text, ends = "", []
+            for piece in texts:
+                text += piece
+                ends.append(len(text))
+            crossed = {b for regex in _row_labels() for m in regex.finditer(text)
+                       for b in ends[:-1] if m.start() < b < m.end()}
+            for (j, fj), end in zip(chain[1:], ends):
+                if end not in crossed:
+                    break
+                field.extend(fields[j][fj])
+                taken.add((j, fj))
+                joined += 1
+    for j, block in enumerate(run):
+        cut = len(fields[j]) != len(split_fields(block.line))
+        if cut or any((j, fj) in taken for fj in range(len(fields[j]))) or any(len(f) > 1 for f in fields[j]):
+            block.fields = [f for fj, f in enumerate(fields[j]) if (j, fj) not in taken]
+            block.structured = len(fields[j]) > 1
+    return joined
+
+
+def _next_in_column(fields: list[list[list[Glyph]]], at: tuple[int, int], first: list[Glyph],
+                    taken: set[tuple[int, int]]) -> tuple[int, int] | None:
+    """The field on a following line that goes on from the field ``at`` (its last piece) in its column:
+    the first text below it within the column's width, when it starts at the same left edge."""
+    i, fi = at
+    last = fields[i][fi][-1]
+    height = _line_height(last)
+    bottom = max(g.bottom for g in last)
+    x0, x1 = first[0].x0, max(first[-1].x1, last[-1].x1)
+    for j in range(i + 1, len(fields)):
+        if not fields[j]:
+            continue
+        top = min(g.top for f in fields[j] for g in f[0])
+        if top > bottom + WRAP_GAP * height:
+            return None
+        for fj, field in enumerate(fields[j]):
+            glyphs = field[0]
+            if glyphs[-1].x1 <= x0 or glyphs[0].x0 >= x1:
+                continue  # another column
+            if ((j, fj) in taken or abs(glyphs[0].x0 - x0) > WRAP_ALIGN
+                    or _NUMERIC_ONLY.fullmatch(line_text(glyphs))):
+                return None  # other text in the column: a cell of its own
+            return j, fj
+    return None
+
+
+def _pieces_text(pieces: list[list[Glyph]]) -> str:
+    """The text of a field joined from lines: a line break between CJK characters is nothing."""
+    text = ""
+    for piece in (line_text(p) for p in pieces):
+        if text and not (_CJK.match(text[-1]) and _CJK.match(piece[0])):
+            text += " "
+        text += piece
+    return text
+
+
 def _box_tag(page: int, x0: float, top: float, x1: float, bottom: float) -> str:
     return f" @p{page}:{x0:.0f},{top:.0f},{x1:.0f},{bottom:.0f}"
 
@@ -636,12 +858,16 @@ def _table_cell(cell: GridCell, page: int, row: int, traditional: bool) -> Cell:
     return Cell(normalize_text(raw, traditional), f"{raw} {tags}", written[0][0], row, cell.col, True, traditional)
 
 
-def blocks_to_document(pages: list[list[_Block]]) -> Document:
-    """Table cells row by row (a merged cell once, at its first row), other lines as lines or fields."""
-    page_number = domain.noise_patterns("page_number")
+def pages_traditional(pages: list[list[_Block]]) -> bool:
     sample = "".join(g.text for blocks in pages for b in blocks
                      for g in (b.line if b.grid is None else [x for c in b.grid.cells for x in c.glyphs]))[:20000]
-    traditional = is_traditional(sample)
+    return is_traditional(sample)
+
+
+def blocks_to_document(pages: list[list[_Block]], traditional: bool | None = None) -> Document:
+    """Table cells row by row (a merged cell once, at its first row), other lines as lines or fields."""
+    page_number = domain.noise_patterns("page_number")
+    traditional = pages_traditional(pages) if traditional is None else traditional
     doc = Document(format="pdf", traditional=traditional)
     next_row = 0
     for page_no, blocks in enumerate(pages, start=1):
@@ -656,6 +882,9 @@ def blocks_to_document(pages: list[list[_Block]]) -> Document:
                     for cell in cells:
                         doc.cells.append(_table_cell(cell, page_no, next_row, traditional))
                     next_row += 1 if cells else 0
+                continue
+            if block.fields is not None:
+                next_row += _joined_line_cells(doc, block, page_no, next_row, traditional, page_number)
                 continue
             line = block.line
             text = normalize_text(line_text(line), traditional)
@@ -677,6 +906,24 @@ def blocks_to_document(pages: list[list[_Block]]) -> Document:
                                           True, traditional))
             next_row += 1
     return doc
+
+
+def _joined_line_cells(doc: Document, block: _Block, page_no: int, row: int, traditional: bool,
+                       page_number: re.Pattern) -> int:
+    """The cells of a line whose fields were cut at column edges or took in (or gave up) wrapped lines."""
+    texts = [_pieces_text(pieces) for pieces in block.fields]
+    text = normalize_text(" ".join(texts), traditional)
+    if not text.strip() or page_number.match(text):
+        return 0
+    doc.lines.append(text)
+    structured = block.structured
+    for index, (raw, pieces) in enumerate(zip(texts, block.fields)):
+        glyphs = [g for piece in pieces for g in piece]
+        tag = _box_tag(page_no, min(g.x0 for g in glyphs), min(g.top for g in glyphs), max(g.x1 for g in glyphs),
+                       max(g.bottom for g in glyphs))
+        doc.cells.append(Cell(normalize_text(raw, traditional), raw + tag, page_no, row,
+                              index if structured else None, structured, traditional))
+    return 1
 
 
 def open_pdf(data: bytes) -> tuple[PDFDocument, list[PDFPage]]:
@@ -750,13 +997,17 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     blocks = [page_blocks(c) for c in contents]
     joins = join_continued_tables(blocks)
     broken_rows = sum(merge_split_rows(previous, following) for previous, following in joins)
-    doc = blocks_to_document(blocks)
+    traditional = pages_traditional(blocks)
+    wrapped = join_wrapped_fields(blocks, traditional)
+    doc = blocks_to_document(blocks, traditional)
     doc.pages = len(contents)
     doc.cut_short = cut_short
     if joins:
         notes.append(f"{len(joins)} table(s) continued on the next page joined")
     if broken_rows:
         notes.append(f"{broken_rows} row(s) broken by a page break read as one")
+    if wrapped:
+        notes.append(f"{wrapped} line(s) of text without ruling lines joined to the wrapped label they continue")
     doc.notes.extend(notes)
     doc.problems.extend(problems)
     return doc

@@ -66,26 +66,34 @@ def _csv_fields(line: str) -> list[tuple[int, str]] | None:
     return fields
 
 
+def strip_markup(normalized: str) -> str:
+    """Markdown headings and bold marks as spaces, not nothing, so offsets into the line stay valid."""
+    return _MARKUP.sub(lambda m: " " * len(m.group()), normalized)
+
+
+def line_cells(raw: str, norm: str, line: int, row: int, traditional: bool) -> list[Cell]:
+    """The cells of one line of text (``norm``: normalized, markup stripped): nothing for a blank line,
+    a page number or a row of pipes; its fields for a pipe-, tab- or comma-separated row; else the
+    line as one cell. The HTML reader reads text outside tables through this too."""
+    if not norm or norm.isspace() or domain.noise_patterns("page_number").match(norm):
+        return []
+    if "|" in norm and (_PIPE_ONLY.match(norm) or _MARKDOWN_RULE.match(norm)):
+        return []  # a row separator made of pipes, or a markdown |---| rule
+    fields = split_fields(norm)
+    if fields is None:
+        return [Cell(norm, raw, line, row, None, False, traditional)]
+    return [Cell(value, raw, line, row, index, True, traditional, offset)
+            for index, (offset, value) in enumerate(fields)]
+
+
 def read_text(text: str, fmt: str = "text") -> Document:
     traditional = is_traditional(text)
     doc = Document(format=fmt, traditional=traditional)
-    page_number = domain.noise_patterns("page_number")
     raw_lines = text.splitlines()
-    # markup becomes spaces, not nothing, so offsets into the normalized line stay valid
-    normalized = _MARKUP.sub(lambda m: " " * len(m.group()), normalize_text(text, traditional)).splitlines()
+    normalized = strip_markup(normalize_text(text, traditional)).splitlines()
     if len(normalized) != len(raw_lines):  # a line separator changed under normalization: go line by line
-        normalized = [_MARKUP.sub(lambda m: " " * len(m.group()), normalize_text(r, traditional)) for r in raw_lines]
+        normalized = [strip_markup(normalize_text(r, traditional)) for r in raw_lines]
     doc.lines = normalized
-    cells = doc.cells
     for number, (raw, norm) in enumerate(zip(raw_lines, normalized), start=1):
-        if not norm or norm.isspace() or page_number.match(norm):
-            continue
-        if "|" in norm and (_PIPE_ONLY.match(norm) or _MARKDOWN_RULE.match(norm)):
-            continue  # a row separator made of pipes, or a markdown |---| rule
-        fields = split_fields(norm)
-        if fields is None:
-            cells.append(Cell(norm, raw, number, number, None, False, traditional))
-        else:
-            for index, (offset, value) in enumerate(fields):
-                cells.append(Cell(value, raw, number, number, index, True, traditional, offset))
+        doc.cells.extend(line_cells(raw, norm, number, number, traditional))
     return doc
