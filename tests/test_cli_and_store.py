@@ -1,4 +1,3 @@
-import duckdb
 import polars as pl
 from conftest import pipe_report_2021, requests_values
 from typer.testing import CliRunner

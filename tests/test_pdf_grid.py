@@ -1,22 +1,20 @@
 """PDF grid reconstruction on synthetic geometry: ruling lines and glyph boxes, no PDF needed."""
 
-from pipeline.ingest.readers.pdf import (
+from pipeline.ingest.readers.grid import (
     Glyph,
     Grid,
     GridCell,
     Rule,
-    _Block,
-    blocks_to_document,
     build_grids,
     cell_text,
-    drop_duplicate_glyphs,
     group_lines,
-    join_continued_tables,
     merge_rules,
-    merge_split_rows,
     place_glyphs,
     split_fields,
 )
+from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables, merge_split_rows
+from pipeline.ingest.readers.pdf_content import drop_duplicate_glyphs
+from pipeline.ingest.readers.pdf_unruled import Block
 
 
 def h(y, x0, x1):
@@ -133,8 +131,8 @@ def test_a_table_going_on_at_the_top_of_the_next_page_is_joined_onto_one_grid():
     end_of_page_1 = _grid([0, 100, 200, 300], [600, 620, 640])
     top_of_page_2 = _grid([0, 100, 300], [50, 70])  # fewer columns: a merged cell in every row
     pages = [
-        [_Block(10, line=word("标题", 0, 10)), _Block(600, grid=end_of_page_1), _Block(800, line=word("-1-", 0, 800))],
-        [_Block(50, grid=top_of_page_2), _Block(100, line=word("正文", 0, 100))],
+        [Block(10, line=word("标题", 0, 10)), Block(600, grid=end_of_page_1), Block(800, line=word("-1-", 0, 800))],
+        [Block(50, grid=top_of_page_2), Block(100, line=word("正文", 0, 100))],
     ]
     assert join_continued_tables(pages) == [(end_of_page_1, top_of_page_2)]
     assert spans(top_of_page_2) == [(0, 0, 1, 1), (0, 1, 1, 2)]  # columns of the first part
@@ -143,7 +141,7 @@ def test_a_table_going_on_at_the_top_of_the_next_page_is_joined_onto_one_grid():
 def test_a_table_after_text_on_the_next_page_is_not_a_continuation():
     first = _grid([0, 100, 200, 300], [600, 620, 640])
     second = _grid([0, 100, 300], [150, 170])
-    pages = [[_Block(600, grid=first)], [_Block(50, line=word("四、行政复议", 0, 50)), _Block(150, grid=second)]]
+    pages = [[Block(600, grid=first)], [Block(50, line=word("四、行政复议", 0, 50)), Block(150, grid=second)]]
     assert join_continued_tables(pages) == []
     assert spans(second) == [(0, 0, 1, 1), (0, 1, 1, 1)]
 
@@ -151,7 +149,7 @@ def test_a_table_after_text_on_the_next_page_is_not_a_continuation():
 def test_document_gives_every_grid_cell_once_in_row_order_with_page_and_box_provenance():
     [grid] = build_grids(TABLE)
     place_glyphs([grid], word("三本", 40, 5) + word("9", 210, 45))
-    doc = blocks_to_document([[_Block(0, line=word("报告", 0, -20)), _Block(0, grid=grid)]])
+    doc = blocks_to_document([[Block(0, line=word("报告", 0, -20)), Block(0, grid=grid)]])
     table = [c for c in doc.cells if c.structured]
     assert len(table) == len(grid.cells)
     assert [(c.text, c.col) for c in table[:4]] == [("三本", 0), ("", 1), ("", 2), ("", 3)]
@@ -186,7 +184,7 @@ def test_a_row_broken_by_the_page_break_is_read_as_one_when_its_label_runs_acros
     before = _row_table(700, "4.无正当", ["0", "3"])
     after = _row_table(50, "理由大量反复申请", ["", ""])
     assert merge_split_rows(before, after)
-    [row] = _document_rows([[_Block(700, grid=before)], [_Block(50, grid=after)]])
+    [row] = _document_rows([[Block(700, grid=before)], [Block(50, grid=after)]])
     assert [c.text for c in row] == ["4.无正当理由大量反复申请", "0", "3"]
     assert [c.line for c in row] == [1, 1, 1]
     assert row[0].raw.startswith("4.无正当理由大量反复申请 @p1:0,700,200,720,@p2:0,50,200,70")
@@ -196,6 +194,6 @@ def test_a_new_row_after_the_page_break_is_not_merged_even_with_empty_cells():
     before = _row_table(700, "2.申请人逾期未按收费通知要求缴纳费用", ["0", "0"])
     after = _row_table(50, "3.其他", ["", ""])  # a row printed with empty cells
     assert not merge_split_rows(before, after)
-    rows = _document_rows([[_Block(700, grid=before)], [_Block(50, grid=after)]])
+    rows = _document_rows([[Block(700, grid=before)], [Block(50, grid=after)]])
     assert [[c.text for c in row] for row in rows] == [["2.申请人逾期未按收费通知要求缴纳费用", "0", "0"],
                                                        ["3.其他", "", ""]]

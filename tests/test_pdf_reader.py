@@ -19,7 +19,10 @@ from pipeline.ingest.discover import SourceFile
 from pipeline.ingest.readers import Unreadable
 from pipeline.ingest.readers import docx as docx_reader
 from pipeline.ingest.readers import pdf as pdf_reader
-from pipeline.ingest.readers.pdf import Glyph, PageContent, Rule, check_text_layer, measure_pages_per_second, read_pdf
+from pipeline.ingest.readers import pdf_content, pdf_unruled
+from pipeline.ingest.readers.grid import Glyph, Rule, line_text, merge_rules, split_fields
+from pipeline.ingest.readers.pdf import check_text_layer, measure_pages_per_second, read_pdf
+from pipeline.ingest.readers.pdf_content import PageContent
 
 
 def process(data: bytes, name: str = "report.pdf"):
@@ -115,9 +118,9 @@ def test_underlines_are_dropped_and_borders_under_text_kept():
     border_at_text = Rule(True, 113.5, 100, 240)  # a row border under text that fills its cell
     strike = Rule(True, 108, 200, 206)  # a struck-through number
     verticals = [Rule(False, x, 90, 130) for x in (100, 160, 240)]
-    kept = pdf_reader.drop_text_decorations([*underline, strike, *verticals], glyphs)
-    assert kept == pdf_reader.merge_rules(verticals)
-    assert border_at_text in pdf_reader.drop_text_decorations([border_at_text, *verticals], glyphs)
+    kept = pdf_content.drop_text_decorations([*underline, strike, *verticals], glyphs)
+    assert kept == merge_rules(verticals)
+    assert border_at_text in pdf_content.drop_text_decorations([border_at_text, *verticals], glyphs)
 
 
 def test_labels_wrapped_in_narrow_cells_without_ruling_lines_are_read_exactly():
@@ -158,8 +161,8 @@ def test_wrapped_lines_join_only_where_a_row_label_runs_across_the_wrap():
              _glyphs("密", 100, 20),
              _glyphs("2.重复申请", 100, 32),  # the next row: its own cell, not a wrapped line
              _glyphs("0", 200, 32) + _glyphs("0", 240, 32) + _glyphs("0", 280, 32)]
-    blocks = [pdf_reader._Block(min(g.top for g in line), line=line) for line in lines]
-    assert pdf_reader.join_wrapped_fields([blocks], traditional=False) == 1
+    blocks = [pdf_unruled.Block(min(g.top for g in line), line=line) for line in lines]
+    assert pdf_unruled.join_wrapped_fields([blocks], traditional=False) == 1
     doc = pdf_reader.blocks_to_document([blocks], traditional=False)
     assert [c.text for c in doc.cells] == ["1.属于国家秘密", "0", "4", "4", "2.重复申请", "0", "0", "0"]
 
@@ -173,8 +176,8 @@ def test_column_edges_cut_touching_texts_but_never_a_number():
              line(("三、本年", 100), ("(四)无法", 130), ("7", 200), ("8", 240)),  # the stub's text fills it
              line(("12", 122.5), ("9", 200), ("0", 240))]  # a number drawn across the column edge
     lines = [[Glyph(g.text, g.x0, 10 * i, g.x1, 10 * i + 7.5) for g in glyphs] for i, glyphs in enumerate(lines)]
-    assert [len(pdf_reader.split_fields(glyphs)) for glyphs in lines] == [3, 3, 3, 3, 3]
-    texts = [[pdf_reader.line_text(f) for f in fields] for fields in pdf_reader.column_fields(lines)]
+    assert [len(split_fields(glyphs)) for glyphs in lines] == [3, 3, 3, 3, 3]
+    texts = [[line_text(f) for f in fields] for fields in pdf_unruled.column_fields(lines)]
     assert texts[3] == ["三、本年", "(四)无法", "7", "8"]
     assert texts[4] == ["12", "9", "0"]
 
