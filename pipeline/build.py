@@ -187,7 +187,8 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
 def _check_across_reports(writer: store.DatasetWriter, reports: list[pl.DataFrame], cross: store.Spill,
                           counts: dict) -> pl.DataFrame:
     """The rules that compare reports with each other (one copy per agency and year, chosen once for
-    the whole dataset; then an agency bucket at a time); returns the final report rows."""
+    the whole dataset; then an agency bucket at a time) and the copies of one report with each other;
+    returns the final report rows."""
     report_frame = copies.preferred_copies(pl.concat(reports) if reports else schemas.reports_frame([]))
     preferred = report_frame.filter(pl.col("preferred"))["report_id"]
     cross_failed = []
@@ -197,9 +198,24 @@ def _check_across_reports(writer: store.DatasetWriter, reports: list[pl.DataFram
         writer.write("violations", found.violations)
         writer.write("cross_year_checks", found.cross_year)
         cross_failed.append(found.violations.filter(pl.col("outcome") == "failed").select("report_id"))
+    cross_failed.append(_merge_copies(writer, report_frame))
     cross_failed = pl.concat(cross_failed) if cross_failed else pl.DataFrame(schema={"report_id": pl.String})
     counts["failed"] += cross_failed.height
     return _final_reports(report_frame, cross_failed)
+
+
+def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl.DataFrame:
+    """One reading per report from its copies (merged_copies.parquet) and the cells they disagree on
+    (violations); returns the report ids of the disagreements."""
+    merging = copies.copies_to_merge(report_frame)
+    facts = writer.finish("facts").filter(pl.col("report_id").is_in(merging["report_id"].implode())).collect() \
+        if merging.height else schemas.facts_frame([])
+    merged, disagreements = copies.merge_copies(facts, merging)
+    schemas.validate_facts(merged)
+    schemas.validate_violations(disagreements)
+    writer.write("merged_copies", merged)
+    writer.write("violations", disagreements)
+    return disagreements.select("report_id")
 
 
 BUILD_RECORD = "build.json"

@@ -35,7 +35,7 @@ def test_any_text_gives_a_report_row_and_never_an_exception(text, name):
     assert result.report["status"] in ("parsed", "partial", "rejected")
     assert result.report["status"] == "parsed" or result.report["reason"]
     for fact in result.fact_rows():
-        assert (fact["value"] is None) == (fact["status"] in ("blank", "ambiguous"))
+        assert (fact["value"] is None) == (fact["status"] in ("blank", "ambiguous", "not_printed"))
 
 
 @given(st.text(max_size=500), st.sampled_from(["text", "html"]))

@@ -21,7 +21,7 @@ def test_sql_prints_csv_for_scripts(sample_dataset):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "year,agency,received,denied"
-    assert lines[1] == "2019,衡阳市人民政府办公室,49.0,1.0"
+    assert lines[1] == "2019,衡阳市人民政府办公室,49,1"  # counts are integers
     assert "2021,双柏县政务服务管理局,," in lines  # unreadable totals are empty fields, not 0
     assert len(lines) == 6
 

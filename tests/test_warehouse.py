@@ -166,6 +166,7 @@ def test_section_views_pass_new_fact_columns_through(tmp_path):
     schemas.reports_frame([]).write_parquet(tmp_path / "reports.parquet")
     schemas.violations_frame([]).write_parquet(tmp_path / "violations.parquet")
     schemas.cross_year_frame([]).write_parquet(tmp_path / "cross_year_checks.parquet")
+    schemas.facts_frame([]).write_parquet(tmp_path / "merged_copies.parquet")
     con = duckdb.connect()
     views.install(con, tmp_path)
     for section in view_schemas.SECTION_COLUMN_NAMES:

@@ -215,7 +215,7 @@ def _read_single_derived_row(table: TableReading, reader: RowReader, derived, ru
     why = domain.message("single_other_row")
     for code in derived.terms:
         table.rows[code] = RowReading(
-            code, Alignment([Reading(c.code, "ambiguous", None, None, None, why) for c in columns]), None)
+            code, Alignment([Reading(c.code, "not_printed", None, None, None, why) for c in columns]), None)
     table.notes.append(why)
 
 

@@ -16,7 +16,8 @@ from importlib import resources
 TEMPLATES = ("2019", "2021")  # in order: the last one is the template in force
 LATEST_TEMPLATE = TEMPLATES[-1]
 SECTIONS = ("proactive", "requests", "appeals")
-STATUSES = ("reported", "blank", "ambiguous", "derived")
+STATUSES = ("reported", "blank", "ambiguous", "not_printed", "derived")
+UNREAD_STATUSES = ("blank", "ambiguous", "not_printed")  # statuses whose value is null
 USABLE_STATUSES = ("reported", "derived")  # statuses whose value can enter a sum
 
 

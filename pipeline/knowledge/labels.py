@@ -50,6 +50,11 @@ class SummaryColumn:
     label_zh: str
     label_en: str
     definition: str  # the terms as written in summary.csv, e.g. 'denied' or 'litigation_direct+...'
+    parts_rules: tuple[str, ...] = ()  # rules that compare this total with its parts (a failure flags it)
+
+    @property
+    def flag(self) -> str:
+        return f"{self.column}_fails_parts"
 
 
 @cache
@@ -123,8 +128,11 @@ def summary_columns() -> tuple[SummaryColumn, ...]:
                 raise ValueError(f"summary.csv: {term!r} is neither a {section} row nor a row group")
         if r["col"] not in valid_cols:
             raise ValueError(f"summary.csv: {r['col']!r} is not a {section} column")
+        unknown = set(r["parts_rules"].split()) - {rule.rule for rule in domain.sum_rules()}
+        if unknown:
+            raise ValueError(f"summary.csv: {sorted(unknown)} are not sum rules of rules.csv")
         out.append(SummaryColumn(r["column"], section, tuple(rows), r["col"], r["label_zh"], r["label_en"],
-                                 r["terms"]))
+                                 r["terms"], tuple(r["parts_rules"].split())))
     return tuple(out)
 
 

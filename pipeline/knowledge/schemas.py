@@ -34,6 +34,7 @@ VIOLATION_SCHEMA = {
 # reads these, so each rule is computed once, in rules.py.
 CROSS_YEAR_SCHEMA = {**VIOLATION_SCHEMA, "previous_report_id": pl.String, "key": pl.String}
 REPORT_COLUMNS = list(REPORT_SCHEMA)
+FACT_COLUMNS = list(FACT_SCHEMA)
 
 
 def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
@@ -98,8 +99,9 @@ class Facts(pa.DataFrameModel):
     section: str = pa.Field(isin=list(domain.SECTIONS), description="proactive, requests or appeals")
     row: str = pa.Field(description="row code (codes.csv)")
     col: str = pa.Field(description="column code (codes.csv); for requests the applicant type")
-    value: pl.Float64 = pa.Field(nullable=True, description="the number; null exactly when blank or ambiguous")
-    status: str = pa.Field(isin=list(domain.STATUSES), description="reported / blank / ambiguous / derived")
+    value: pl.Float64 = pa.Field(nullable=True, description="the number; null exactly when blank, ambiguous or "
+                                                            "not_printed")
+    status: str = pa.Field(isin=list(domain.STATUSES), description="reported / blank / ambiguous / not_printed / derived")
     unit: str = pa.Field(nullable=True, description="unit as printed or given by the header")
     line: pl.Int32 = pa.Field(nullable=True, ge=1, description="1-based line in the source file")
     raw: str = pa.Field(nullable=True, description="source text the value was read from, unchanged")
@@ -115,9 +117,9 @@ class Facts(pa.DataFrameModel):
         return (data.lazyframe.join(valid, on=["section", "row", "col"], how="left", maintain_order="left")
                 .select(pl.col("_ok").fill_null(False)))
 
-    @pa.dataframe_check(error="value must be null exactly when status is blank or ambiguous")
+    @pa.dataframe_check(error="value must be null exactly when status is blank, ambiguous or not_printed")
     def value_null_iff_unread(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        unread = pl.col("status").is_in(["blank", "ambiguous"])
+        unread = pl.col("status").is_in(list(domain.UNREAD_STATUSES))
         return data.lazyframe.select(unread == pl.col("value").is_null())
 
     @pa.dataframe_check(error="counts and amounts are never negative (only 本年增/减 is signed)")

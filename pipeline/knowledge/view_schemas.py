@@ -23,7 +23,9 @@ SECTION_TITLES = {
 USABLE_STATUSES = domain.USABLE_STATUSES
 STATUS_MEANINGS = (
     "`reported` (read from the source), `blank` (printed empty, `-`, `/`, `—`, `无`: not 0), `ambiguous` (the "
-    "text does not determine the cell; value null, never guessed), `derived` (computed: the 2021 "
+    "text does not determine the cell; value null, never guessed), `not_printed` (the report's tables have no "
+    "such row at all, e.g. the 2021 sub-rows of (六) in a report printing the single 2019-style row: nothing "
+    "was left unread), `derived` (computed: the 2021 "
     "`other_processing` = sum of its three sub-rows; money converted from 元 to 万元)."
 )
 COPY_ORDER = ("status parsed before partial, then the published form (PDF, Word, web page before text dumps; "
@@ -135,16 +137,25 @@ def report_summary(name: str = "report_summary") -> pa.DataFrameSchema:
     for s in labels.summary_columns():
         terms = " + ".join(f"{s.section}[{row}, {s.col}]" for row in s.rows)
         columns[s.column] = _column(
-            pl.Float64, f"{s.label_en} ({s.label_zh}) = {terms}; null when any term is blank, ambiguous or "
-                        f"missing (a sum is never guessed)", checks=pa.Check.ge(0))
+            pl.Int64, f"{s.label_en} ({s.label_zh}) = {terms}; null when any term is blank, ambiguous or "
+                      f"missing (a sum is never guessed)", checks=pa.Check.ge(0))
+    for s in labels.summary_columns():
+        if s.parts_rules:
+            columns[s.flag] = _column(
+                bool, f"true when {' or '.join(s.parts_rules)} failed on the cells of {s.column}: the printed "
+                      f"total contradicts its parts, so {s.column} is not to be trusted as a total", False)
     columns |= {
         "n_cells": _column(pl.Int32, "table cells of the report (derived rows not counted)", False),
-        "n_ambiguous": _column(pl.Int32, "cells with status ambiguous", False),
-        "n_violations": _column(pl.Int32, "failed sum rules (violations with outcome failed)", False),
+        "n_ambiguous": _column(pl.Int32, "cells with status ambiguous (not_printed cells are not counted: nothing "
+                                         "was left unread there)", False),
+        "n_violations": _column(pl.Int32, "failed rules of this file (violations with outcome failed)", False),
         "n_not_assessable": _column(pl.Int64, "sum-rule checks that could not be made because an operand was "
                                               "not read", False),
+        "n_copy_conflicts": _column(pl.Int64, "cells the copies of the report print differently (rule M1; they are "
+                                              "ambiguous in report_cells)", False),
     }
-    which = ("the preferred copy of each agency and year only (see report_copies)" if name == "report_summary"
+    which = ("one per agency and year, from report_cells (the preferred copy's cells, or the merge of its copies: "
+             "a cell read by any copy is read)" if name == "report_summary"
              else "every readable input file, copies included (report_summary keeps one per agency and year)")
     return pa.DataFrameSchema(
         columns, name=name,
@@ -179,9 +190,20 @@ CROSS_YEAR = pa.DataFrameSchema(
 )
 
 
+REPORT_CELLS = pa.DataFrameSchema(
+    {},
+    name="report_cells",
+    description="one reading of every cell per agency and year (columns as in facts, one value per cell as in "
+                "cells): the preferred copy's cells, or, where several files give the same report, the merge of "
+                "the copies: a cell the copies read alike is reported (or blank) with the files in evidence; "
+                "copies that disagree make it ambiguous with each copy's value in evidence (rule M1 in "
+                "violations); source_file is the copy the cell was read from, report_id the preferred copy's",
+)
+
+
 def warehouse() -> dict[str, pa.DataFrameSchema]:
     """Every view and table of ogi.duckdb beyond the Parquet ones, by name."""
-    out = {"labels": LABELS, "report_copies": REPORT_COPIES, "cells": CELLS}
+    out = {"labels": LABELS, "report_copies": REPORT_COPIES, "cells": CELLS, "report_cells": REPORT_CELLS}
     out |= {section: section_view(section) for section in SECTION_COLUMN_NAMES}
     out |= {"report_summary": report_summary(), "report_summary_all": report_summary("report_summary_all"),
             "cross_year": CROSS_YEAR}
@@ -190,7 +212,7 @@ def warehouse() -> dict[str, pa.DataFrameSchema]:
 
 def parquet_models() -> dict[str, type[pa.DataFrameModel]]:
     return {"facts": schemas.Facts, "reports": schemas.Reports, "violations": schemas.Violations,
-            "cross_year_checks": schemas.CrossYearChecks}
+            "cross_year_checks": schemas.CrossYearChecks, "merged_copies": schemas.Facts}
 
 
 PARQUET_DESCRIPTIONS = {
@@ -204,4 +226,6 @@ PARQUET_DESCRIPTIONS = {
     "cross_year_checks": "cross_year_checks.parquet: every instance of the cross-year rules (X1–X3), passed "
                          "ones included, between the preferred copies of an agency's reports of consecutive "
                          "years; the failed and not assessable ones are also in violations",
+    "merged_copies": "merged_copies.parquet: for reports given by several files (copies), one reading of each "
+                     "cell merged from the copies (see report_cells); columns as in facts",
 }

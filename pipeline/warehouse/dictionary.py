@@ -16,7 +16,8 @@ from pipeline.warehouse import views
 
 DICTIONARY_PATH = Path("docs/data_dictionary.md")
 _EMPTY_FRAMES = {"facts": schemas.facts_frame, "reports": schemas.reports_frame,
-                 "violations": schemas.violations_frame, "cross_year_checks": schemas.cross_year_frame}
+                 "violations": schemas.violations_frame, "cross_year_checks": schemas.cross_year_frame,
+                 "merged_copies": schemas.facts_frame}
 
 
 def _cell(text) -> str:

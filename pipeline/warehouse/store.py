@@ -33,6 +33,7 @@ from pipeline.warehouse import views
 
 # What a dataset folder holds (besides nothing else): a folder with other files is not replaced.
 DATASET_FILES = frozenset({"facts.parquet", "reports.parquet", "violations.parquet", "cross_year_checks.parquet",
+                           "merged_copies.parquet",
                            "ogi.duckdb", "ogi.duckdb.wal", "build.json"})
 VERSION_PREFIX = "build-"
 
@@ -125,20 +126,30 @@ class DatasetWriter:
         self.version.mkdir()
         self._schemas = {"facts": _arrow_schema(schemas.FACT_SCHEMA),
                          "violations": _arrow_schema(schemas.VIOLATION_SCHEMA),
-                         "cross_year_checks": _arrow_schema(schemas.CROSS_YEAR_SCHEMA)}
+                         "cross_year_checks": _arrow_schema(schemas.CROSS_YEAR_SCHEMA),
+                         "merged_copies": _arrow_schema(schemas.FACT_SCHEMA)}
         self._writers = {name: pq.ParquetWriter(self.version / f"{name}.parquet", schema, **_PARQUET_OPTIONS)
                          for name, schema in self._schemas.items()}
+        self._finished: list[str] = []
 
     def write(self, name: str, frame: pl.DataFrame) -> None:
         if frame.height:
             self._writers[name].write_table(frame.to_arrow().cast(self._schemas[name]))
 
+    def finish(self, name: str) -> pl.LazyFrame:
+        """Close one stream early and scan what it holds (nothing more can be written to it)."""
+        writer = self._writers.pop(name)
+        writer.close()
+        self._finished.append(name)
+        return pl.scan_parquet(self.version / f"{name}.parquet")
+
     def write_json(self, name: str, value) -> None:
         (self.version / name).write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def commit(self, reports: pl.DataFrame) -> Path:
-        for name, writer in self._writers.items():
+        for writer in self._writers.values():
             writer.close()
+        for name in [*self._writers, *self._finished]:
             _fsync(self.version / f"{name}.parquet")
         reports.write_parquet(self.version / "reports.parquet", compression="zstd", statistics=True)
         _fsync(self.version / "reports.parquet")

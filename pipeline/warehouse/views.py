@@ -19,7 +19,7 @@ UNDOCUMENTED = "(undocumented: add a description in pipeline/knowledge/schemas.p
 
 # Where a view's passed-through columns are described, after its own schema.
 _PASSTHROUGH = {
-    "cells": "facts", "requests": "facts", "proactive": "facts", "appeals": "facts",
+    "cells": "facts", "report_cells": "facts", "requests": "facts", "proactive": "facts", "appeals": "facts",
     "report_copies": "reports", "report_summary": "reports", "report_summary_all": "reports",
 }
 _FACT_COLUMNS_SHOWN_FIRST = ("report_id", "source_file", "agency", "year", "template", "row")
@@ -100,34 +100,67 @@ WHERE f.section = {quote(section)}"""
 
 def _summary_expression(column: labels.SummaryColumn) -> str:
     where = f"section = {quote(column.section)} AND col = {quote(column.col)} AND row IN {_in_list(column.rows)}"
-    # NULL unless every term was read: a sum over unread cells would be a guess.
+    # NULL unless every term was read: a sum over unread cells would be a guess. Counts are integers.
     return (f"CASE WHEN count(DISTINCT row) FILTER (WHERE {where} AND status IN {_in_list(USABLE_STATUSES)}) "
-            f"= {len(set(column.rows))} THEN sum(value) FILTER (WHERE {where}) END AS {column.column}")
+            f"= {len(set(column.rows))} THEN CAST(sum(value) FILTER (WHERE {where}) AS BIGINT) END AS {column.column}")
+
+
+def _flag_expression(column: labels.SummaryColumn) -> str:
+    """True when a rule comparing this total with its parts failed on one of its cells."""
+    concerns = (f"rule IN {_in_list(column.parts_rules)} AND section = {quote(column.section)} "
+                f"AND (row IS NULL OR row IN {_in_list(column.rows)}) "
+                f"AND (col IS NULL OR col = {quote(column.col)})")
+    return f"coalesce(bool_or({concerns}), false) AS {column.flag}"
+
+
+def _summary_view(name: str, cells: str, keys: str, reports_filter: str) -> str:
+    """report_summary(_all): sums of ``cells`` per report (``keys``), flags, quality counts."""
+    columns = labels.summary_columns()
+    sums = ",\n           ".join(_summary_expression(c) for c in columns)
+    flags = ",\n           ".join(_flag_expression(c) for c in columns if c.parts_rules)
+    outer_flags = ", ".join(f"coalesce(f.{c.flag}, false) AS {c.flag}" for c in columns if c.parts_rules)
+    join = " AND ".join(f"s.{k} = r.{k}" for k in keys.split(", "))
+    return f"""CREATE OR REPLACE VIEW {name} AS
+WITH sums AS (
+    SELECT {keys},
+           {sums},
+           count(*) FILTER (WHERE status <> 'derived')::INTEGER AS n_cells,
+           count(*) FILTER (WHERE status = 'ambiguous')::INTEGER AS n_ambiguous
+    FROM {cells} GROUP BY {keys}),
+findings AS (
+    SELECT report_id,
+           {flags},
+           count(*) FILTER (WHERE outcome = 'not_assessable') AS n_not_assessable,
+           count(*) FILTER (WHERE outcome = 'failed' AND severity = 'copies') AS n_copy_conflicts
+    FROM violations GROUP BY report_id)
+SELECT r.report_id, r.source_file, r.agency, r.year, r.template, r.status, r.copies::BIGINT AS copies, r.preferred,
+       s.* EXCLUDE ({keys}, n_cells, n_ambiguous),
+       {outer_flags},
+       coalesce(s.n_cells, r.n_cells) AS n_cells, coalesce(s.n_ambiguous, r.n_ambiguous) AS n_ambiguous,
+       r.n_violations, coalesce(f.n_not_assessable, 0) AS n_not_assessable,
+       coalesce(f.n_copy_conflicts, 0) AS n_copy_conflicts
+FROM reports r
+LEFT JOIN sums s ON {join}
+LEFT JOIN findings f ON f.report_id = r.report_id
+WHERE r.status <> 'rejected' {reports_filter}
+ORDER BY r.year, r.agency, r.source_file"""
 
 
 def _report_summary() -> list[str]:
-    columns = labels.summary_columns()
-    sums = ",\n           ".join(_summary_expression(c) for c in columns)
-    names = ", ".join(f"s.{c.column}" for c in columns)
-    return [
-        f"""CREATE OR REPLACE VIEW report_summary_all AS
-WITH sums AS (
-    SELECT report_id, source_file,
-           {sums}
-    FROM cells GROUP BY report_id, source_file),
-unassessed AS (
-    SELECT report_id, count(*) AS n FROM violations WHERE outcome = 'not_assessable' GROUP BY report_id)
-SELECT c.report_id, c.source_file, c.agency, c.year, r.template, c.status, c.copies, c.preferred,
-       {names},
-       r.n_cells, r.n_ambiguous, r.n_violations, coalesce(u.n, 0) AS n_not_assessable
-FROM report_copies c
-JOIN reports r ON r.source_file = c.source_file
-LEFT JOIN sums s ON s.report_id = c.report_id AND s.source_file = c.source_file
-LEFT JOIN unassessed u ON u.report_id = c.report_id
-ORDER BY c.year, c.agency, c.source_file""",
-        "CREATE OR REPLACE VIEW report_summary AS "
-        "SELECT * FROM report_summary_all WHERE preferred ORDER BY year, agency, source_file",
-    ]
+    return [_summary_view("report_summary_all", "cells", "report_id, source_file", ""),
+            _summary_view("report_summary", "report_cells", "report_id", "AND r.preferred")]
+
+
+def _report_cells() -> str:
+    # one reading per agency and year: the preferred file's cells, or the merge of its copies
+    return """CREATE OR REPLACE VIEW report_cells AS
+SELECT * FROM (
+    SELECT f.* FROM facts f
+    JOIN reports r ON r.report_id = f.report_id AND r.source_file = f.source_file
+    WHERE r.preferred AND r.copies = 1
+    UNION ALL BY NAME
+    SELECT * FROM merged_copies)
+QUALIFY row_number() OVER (PARTITION BY report_id, section, row, col ORDER BY status = 'derived') = 1"""
 
 
 def _cross_year() -> str:
@@ -148,7 +181,7 @@ ORDER BY p.agency, p.year, k."order", x.col"""
 
 def statements() -> list[str]:
     """CREATE statements of every view and table, in dependency order (comments come in ``install``)."""
-    sql = _parquet_views() + _labels_table() + [_report_copies(), _cells()]
+    sql = _parquet_views() + _labels_table() + [_report_copies(), _cells(), _report_cells()]
     sql += [_section_view(section) for section in SECTION_COLUMN_NAMES]
     sql += _report_summary() + [_cross_year()]
     return sql
