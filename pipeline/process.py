@@ -22,9 +22,10 @@ from pipeline.ingest.decode import decode
 from pipeline.ingest.discover import SourceFile, sha256_hex
 from pipeline.extract.facts import REPORT_FIELDS, FactCell, reading_findings, table_facts
 from pipeline.extract.metadata import read_metadata
+from pipeline.extract.publication import read_publication
 from pipeline.ingest.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
 from pipeline.extract.tables import Tables, read_tables
-from pipeline.knowledge import domain
+from pipeline.knowledge import divisions, domain
 from pipeline.timelimit import TimeLimitExceeded, time_limit
 
 _UNSUPPORTED = {
@@ -148,6 +149,11 @@ def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -
         agency_source="manifest" if source.manifest_agency else ("text" if meta.agency else None),
         year_source="manifest" if source.manifest_year else ("text" if meta.year else None),
     )
+    report.update(_agency_fields(report["agency"]))
+    publication = read_publication(doc.lines, doc.properties)
+    report.update(published=publication.published, published_source=publication.published_source,
+                  source_url=publication.source_url)
+    manifest_notes = _manifest_disagreements(source, meta)
 
     first = domain.TEMPLATES[0]
     if report["year"] is not None and report["year"] < domain.first_report_year(first):
@@ -166,8 +172,28 @@ def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -
     report["template"] = tables.template
     facts = table_facts(tables)
     report.update(_status(tables, facts))
-    report["notes"] = "; ".join(n for t in tables.all() for n in t.notes) or None
+    report["notes"] = "; ".join([*manifest_notes, *(n for t in tables.all() for n in t.notes)]) or None
     return ReportResult(report, facts, reading_findings(tables, report["report_id"]))
+
+
+def _agency_fields(agency: str | None) -> dict:
+    """Where and what the agency is: its division (divisions.csv) and its kind (agency_suffixes.csv)."""
+    place = divisions.place_of(agency) if agency else divisions.Place()
+    return {"region_code": place.region_code, "province": place.province, "prefecture": place.prefecture,
+            "county": place.county, "township": place.township, "level": place.level,
+            "kind": divisions.agency_kind(agency) if agency else None}
+
+
+def _manifest_disagreements(source: SourceFile, meta) -> list[str]:
+    """A manifest value that contradicts the text is used, and said."""
+    notes = []
+    if source.manifest_year and meta.year and source.manifest_year != meta.year:
+        notes.append(f"the manifest says year {source.manifest_year}, the text says {meta.year} "
+                     f"({meta.year_evidence}): the manifest is used")
+    if source.manifest_agency and meta.agency and source.manifest_agency != meta.agency:
+        notes.append(f"the manifest says agency {source.manifest_agency}, the text says {meta.agency}: "
+                     "the manifest is used")
+    return notes
 
 
 def _compact_text(doc) -> str:
@@ -225,6 +251,8 @@ def _report(source: SourceFile, data: bytes, fmt, encoding, status, reason) -> d
         "notes": None,
         "copies": 0,  # set once every file is known (copies.preferred_copies)
         "preferred": False,
+        **dict.fromkeys(("region_code", "province", "prefecture", "county", "township", "level", "kind",
+                         "source_url", "published", "published_source")),
     }
 
 

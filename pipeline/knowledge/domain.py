@@ -252,13 +252,19 @@ def pattern(name: str, flags: int = 0) -> re.Pattern:
 class Unit:
     text: str  # as printed after a number: 万元, 元, 件 ...
     to_unit: str | None  # a unit a derived fact converts it to (元 -> 万元)
-    divisor: float | None  # value in to_unit = value / divisor
+    divisor: float | None  # value in to_unit = value / divisor (values.csv, column number)
 
 
 @cache
 def units() -> tuple[Unit, ...]:
-    return tuple(Unit(r["text"], r["to_unit"] or None, float(r["divisor"]) if r["divisor"] else None)
+    return tuple(Unit(r["text"], r["to_unit"] or None, float(r["number"]) if r["number"] else None)
                  for r in read_table("values.csv") if r["kind"] == "unit")
+
+
+@cache
+def numerals() -> dict[str, int]:
+    """Chinese numerals of dates (values.csv, kind numeral)."""
+    return {r["text"]: int(r["number"]) for r in read_table("values.csv") if r["kind"] == "numeral"}
 
 
 @cache

@@ -23,7 +23,9 @@ REPORT_SCHEMA = {
     "format": pl.String, "encoding": pl.String, "agency": pl.String, "year": pl.Int16,
     "agency_source": pl.String, "year_source": pl.String, "template": pl.String, "status": pl.String, "reason": pl.String, "n_cells": pl.Int32,
     "n_ambiguous": pl.Int32, "n_violations": pl.Int32, "notes": pl.String, "copies": pl.Int32,
-    "preferred": pl.Boolean,
+    "preferred": pl.Boolean, "region_code": pl.String, "province": pl.String, "prefecture": pl.String,
+    "county": pl.String, "township": pl.String, "level": pl.String, "kind": pl.String, "source_url": pl.String,
+    "published": pl.Date, "published_source": pl.String,
 }
 VIOLATION_SCHEMA = {
     "report_id": pl.String, "rule": pl.String, "severity": pl.String, "outcome": pl.String,
@@ -165,6 +167,27 @@ class Reports(pa.DataFrameModel):
                                            "report_summary): parsed before partial, then the published form "
                                            "(PDF, Word, web page before text dumps, data/formats.csv), then "
                                            "fewest ambiguous cells, fewest failed rules, file name")
+    region_code: str = pa.Field(nullable=True, str_length={"min_value": 6, "max_value": 6},
+                                description="six-digit administrative division code (GB/T 2260, the Ministry of "
+                                            "Civil Affairs list of 2025-12-31) of the place the agency's name "
+                                            "starts with; a township gives its county's code; null when the "
+                                            "name names no place or one that several places share")
+    province: str = pa.Field(nullable=True, description="province of the agency's place")
+    prefecture: str = pa.Field(nullable=True, description="prefecture-level division of the agency's place")
+    county: str = pa.Field(nullable=True, description="county-level division of the agency's place")
+    township: str = pa.Field(nullable=True, description="township-level division (乡, 镇, 街道) of the agency's place")
+    level: str = pa.Field(nullable=True, isin=["central", "province", "prefecture", "county", "township"],
+                          description="the agency's level: central, province, prefecture, county or township")
+    kind: str = pa.Field(nullable=True, isin=["government", "department", "committee", "other"],
+                         description="government (a people's government, or a place named alone), department "
+                                     "(an office, bureau, commission ...), committee (a 管委会) or other, from how "
+                                     "the name ends (knowledge/data/agency_suffixes.csv)")
+    source_url: str = pa.Field(nullable=True, description="the page address the report gives: <meta name=\"Url\">, "
+                                                         "its canonical link, or a 原文链接 line")
+    published: pl.Date = pa.Field(nullable=True, description="publication date")
+    published_source: str = pa.Field(nullable=True, description="where published comes from: page meta PubDate, "
+                                                                "publication date line, date under the signature, "
+                                                                "creation date of the file")
 
     class Config:
         strict = True

@@ -134,6 +134,8 @@ def report_summary(name: str = "report_summary") -> pa.DataFrameSchema:
         "copies": _column(pl.Int64, "input files giving a report of the same agency and year", False),
         "preferred": _column(bool, f"the copy chosen for its agency and year: {COPY_ORDER}", False),
     }
+    for name in ("region_code", "province", "prefecture", "county", "level", "kind", "published"):
+        columns[name] = _column(schemas.REPORT_SCHEMA[name], schemas.Reports.to_schema().columns[name].description)
     for s in labels.summary_columns():
         terms = " + ".join(f"{s.section}[{row}, {s.col}]" for row in s.rows)
         columns[s.column] = _column(

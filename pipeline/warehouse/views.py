@@ -134,6 +134,7 @@ findings AS (
            count(*) FILTER (WHERE outcome = 'failed' AND severity = 'copies') AS n_copy_conflicts
     FROM violations GROUP BY report_id)
 SELECT r.report_id, r.source_file, r.agency, r.year, r.template, r.status, r.copies::BIGINT AS copies, r.preferred,
+       r.region_code, r.province, r.prefecture, r.county, r.level, r.kind, r.published,
        s.* EXCLUDE ({keys}, n_cells, n_ambiguous),
        {outer_flags},
        coalesce(s.n_cells, r.n_cells) AS n_cells, coalesce(s.n_ambiguous, r.n_ambiguous) AS n_ambiguous,

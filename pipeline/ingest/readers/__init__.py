@@ -34,6 +34,9 @@ class Document:
     notes: list[str] = field(default_factory=list)  # what the reader did, for reports.notes
     problems: list[str] = field(default_factory=list)  # what it could not do (a limit hit), for the reason
     cut_short: bool = False  # a time or page limit stopped the reading: the result depends on the machine
+    # what the file says about itself: pubdate and url (a web page's meta tags), created (a PDF's or
+    # Word file's creation date), as written
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 class Unreadable(Exception):

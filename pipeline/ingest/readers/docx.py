@@ -186,6 +186,9 @@ def read_docx(data: bytes) -> Document:
             doc.cells.append(Cell(norm, raw, line, row, col, True, traditional))
     if reader.joins:
         doc.notes.append(f"{reader.joins} Word table(s) continued after a break joined to the one before")
+    created = word.core_properties.created
+    if created is not None:
+        doc.properties["created"] = created.date().isoformat()
     return doc
 
 

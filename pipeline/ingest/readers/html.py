@@ -166,6 +166,25 @@ def _read_table(table, out: _Collector, depth: int) -> None:
             c += colspan
 
 
+# <meta name=...> of government web pages (GB/T 33193 puts PubDate and Url on every article)
+_META_PROPERTIES = {"pubdate": "pubdate", "url": "url"}
+
+
+def _page_properties(root) -> dict[str, str]:
+    properties = {}
+    for meta in root.iter("meta"):
+        key = _META_PROPERTIES.get((meta.get("name") or "").strip().lower())
+        content = (meta.get("content") or "").strip()
+        if key and content and key not in properties:
+            properties[key] = content
+    if "url" not in properties:
+        for link in root.iter("link"):
+            if (link.get("rel") or "").strip().lower() == "canonical" and link.get("href"):
+                properties["url"] = link.get("href").strip()
+                break
+    return properties
+
+
 def read_html(text: str) -> Document:
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
     try:
@@ -176,6 +195,7 @@ def read_html(text: str) -> Document:
                          "removed")
         return doc
     out = _Collector()
+    properties = _page_properties(root)
     if root is not None:
         title = root.find(".//title")
         if title is not None and title.text:
@@ -185,7 +205,7 @@ def read_html(text: str) -> Document:
         _walk(body if body is not None else root, out, 0)
         out.flush()
     traditional = is_traditional("".join(raw for raw, _, _, _ in out.items[:400]))
-    doc = Document(format="html", traditional=traditional)
+    doc = Document(format="html", traditional=traditional, properties=properties)
     # items hold no newlines (whitespace is collapsed), so they are normalized in one call
     normalized = normalize_text("\n".join(raw for raw, _, _, _ in out.items), traditional).split("\n")
     if len(normalized) != len(out.items):

@@ -37,6 +37,7 @@ from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordInc
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import resolve1
 
 from pipeline.ingest.normalize import is_traditional, normalize_text
 from pipeline.ingest.readers import Cell, Document, Unreadable
@@ -262,6 +263,7 @@ class Extraction:
     n_pages: int
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    created: str | None = None  # the document information's CreationDate, as written
 
     @property
     def cut_short(self) -> bool:
@@ -277,7 +279,8 @@ def extract_pages(data: bytes, page_limit: int, time_budget: float) -> Extractio
     deadline = None
     try:
         with time_limit(time_budget) as deadline:
-            _, pages = open_pdf(data)
+            document, pages = open_pdf(data)
+            found.created = _creation_date(document)
             if not pages:
                 raise Unreadable("PDF without pages: nothing to read")
             found.n_pages = len(pages)
@@ -327,7 +330,20 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     doc = contents_to_document(found.contents, found.notes)
     doc.cut_short = found.cut_short
     doc.problems.extend(found.problems)
+    if found.created:
+        doc.properties["created"] = found.created
     return doc
+
+
+def _creation_date(document: PDFDocument) -> str | None:
+    for info in document.info:
+        value = info.get("CreationDate") if isinstance(info, dict) else None
+        value = resolve1(value) if value is not None else None
+        if isinstance(value, bytes):
+            return value.decode("latin-1", errors="replace")
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def contents_to_document(contents: list[PageContent], notes: list[str]) -> Document:
