@@ -40,8 +40,9 @@ def _number(text: str) -> int | None:
     values = domain.numerals()
     if any(ch not in values for ch in text):
         return None
-    if "十" in text:  # 十, 十二, 二十, 二十五
-        tens, _, units = text.partition("十")
+    ten = next(ch for ch, value in values.items() if value == 10)
+    if ten in text:  # 十, 十二, 二十, 二十五
+        tens, _, units = text.partition(ten)
         return (values[tens] if tens else 1) * 10 + (values[units] if units else 0)
     return int("".join(str(values[ch]) for ch in text))
 
