@@ -135,14 +135,17 @@ reasons
 appeals = (summary.filter(pl.col("year").is_not_null())
            .group_by("year").agg(pl.col("reviews").sum(), pl.col("lawsuits").sum(),
                                  pl.col("reviews").is_not_null().sum().alias("reports_reviews"),
-                                 pl.col("lawsuits").is_not_null().sum().alias("reports_lawsuits"))
+                                 pl.col("lawsuits").is_not_null().sum().alias("reports_lawsuits"),
+                                 pl.col("reviews_fails_parts").any().alias("reviews_flagged"),
+                                 pl.col("lawsuits_fails_parts").any().alias("lawsuits_flagged"))
            .filter((pl.col("reports_reviews") > 0) | (pl.col("reports_lawsuits") > 0)).sort("year"))
 fig, ax = charts.figure()
 if appeals.is_empty():
     charts.no_data(ax, "no data: no report with readable Table 4 totals")
 else:
+    # a year whose sum holds a printed total that contradicts its own outcomes is marked
     charts.paired_bars(ax, appeals["reviews"], appeals["lawsuits"], "Administrative reviews", "Lawsuits",
-                       "#5f3dc4", "#e64980")
+                       "#5f3dc4", "#e64980", appeals["reviews_flagged"], appeals["lawsuits_flagged"])
     charts.year_axis(ax, appeals["year"].to_list())
     charts.count_axis(ax, "Cases")
 ax.set_title("Administrative reviews and lawsuits about disclosure, per year")

@@ -27,7 +27,8 @@ years_per_agency
 # %%
 series = con.sql("""
     SELECT year, template, received, carried_over, granted, partially_granted, denied, unable, ignored,
-           other_processing, total, carried_forward, reviews, lawsuits, n_ambiguous, n_violations, source_file
+           other_processing, total, carried_forward, reviews, lawsuits, n_ambiguous, n_violations, source_file,
+           received_fails_parts, carried_over_fails_parts, total_fails_parts, carried_forward_fails_parts
     FROM report_summary WHERE agency = ? ORDER BY year""", params=[agency]).pl()
 series
 
@@ -46,15 +47,17 @@ if series.is_empty():
 else:
     years = series["year"].to_list()
     width = 0.8 / len(bars)
+    marked = False
     for k, (column, (label, colour)) in enumerate(bars.items()):
         values = [float("nan") if v is None else v for v in series[column].to_list()]
         drawn = ax.bar([i + (k - 1.5) * width for i in range(len(years))], values, width=width, color=colour,
                        label=label)
         ax.bar_label(drawn, labels=["n/a" if v != v else f"{v:g}" for v in values], fontsize=7)
+        marked = charts.flag_bars(drawn, series[f"{column}_fails_parts"].to_list()) or marked
     charts.year_axis(ax, years)
     charts.count_axis(ax, "Requests")
     ax.margins(y=0.15)
-    ax.legend(fontsize=8)
+    charts.legend(ax, marked, fontsize=8)
 ax.set_title(f"Requests per year: {name}" + (" (one year only)" if series.height == 1 else ""))
 charts.save(fig, "agency_requests_per_year")
 

@@ -14,12 +14,14 @@ import matplotlib
 matplotlib.use("Agg")  # headless: the notebooks run under nbclient and in CI
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from pypinyin import lazy_pinyin  # noqa: E402
 
 DATASET_VARIABLE = "OGI_DATASET"
 DEFAULT_DATASET = Path("../data/dataset")  # the notebooks run with notebooks/ as working folder
-FIGURES = Path("figures")
+FIGURES_VARIABLE = "OGI_FIGURES"
+FLAG_COLOUR = "#c92a2a"
 
 # Colours by meaning, so that the same outcome has the same colour in every chart.
 OUTCOME_COLOURS = {
@@ -65,24 +67,60 @@ def count_axis(ax, label: str, axis: str = "y") -> None:
     (ax.set_ylabel if axis == "y" else ax.set_xlabel)(label)
 
 
+def figures_path() -> Path:
+    """Where the charts go: $OGI_FIGURES, else ``<dataset>-figures`` beside the dataset they show."""
+    default = dataset_path().parent / f"{dataset_path().name}-figures"
+    return Path(os.environ.get(FIGURES_VARIABLE, default))
+
+
 def save(fig, name: str) -> Path:
-    """Write ``figures/NAME.png`` beside the notebook and return its path."""
-    FIGURES.mkdir(exist_ok=True)
-    path = FIGURES / f"{name}.png"
+    """Write ``NAME.png`` to the figures folder beside the dataset and return its path."""
+    folder = figures_path()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     fig.savefig(path, dpi=110, bbox_inches="tight")
     return path
+
+
+FLAG_LABEL = "total contradicts its own parts"
+
+
+def flag_bars(bars, flagged: list[bool]) -> bool:
+    """Hatch and outline in red the bars whose value is a total that fails its own rule
+    (report_summary's *_fails_parts flags); True when any was marked (then call ``legend``)."""
+    marked = False
+    for bar, flag in zip(bars, flagged):
+        if flag:
+            bar.set_hatch("///")
+            bar.set_edgecolor(FLAG_COLOUR)
+            bar.set_linewidth(1.5)
+            marked = True
+    return marked
+
+
+def legend(ax, flagged: bool = False, **options) -> None:
+    """The axes' legend, with the mark of flagged totals when some bar carries it."""
+    handles, names = ax.get_legend_handles_labels()
+    if flagged:
+        handles.append(Patch(facecolor="white", edgecolor=FLAG_COLOUR, hatch="///", label=FLAG_LABEL))
+        names.append(FLAG_LABEL)
+    ax.legend(handles, names, **options)
 
 
 def figure(width: float = 8.0, height: float = 4.5):
     return plt.subplots(figsize=(width, height), layout="constrained")
 
 
-def paired_bars(ax, left, right, left_label: str, right_label: str, left_color: str, right_color: str) -> None:
-    """Two bars per x position, each labelled with its value."""
+def paired_bars(ax, left, right, left_label: str, right_label: str, left_color: str, right_color: str,
+                left_flagged=None, right_flagged=None) -> None:
+    """Two bars per x position, each labelled with its value; flagged bars are marked (flag_bars)."""
     x = range(len(left))
     bars = (ax.bar([i - 0.2 for i in x], left, width=0.4, color=left_color, label=left_label),
             ax.bar([i + 0.2 for i in x], right, width=0.4, color=right_color, label=right_label))
-    for bar in bars:
+    marked = False
+    for bar, flagged in zip(bars, (left_flagged, right_flagged)):
         ax.bar_label(bar, fmt="%g", fontsize=8)
+        if flagged is not None:
+            marked = flag_bars(bar, list(flagged)) or marked
     ax.margins(y=0.15)
-    ax.legend(fontsize=8)
+    legend(ax, marked, fontsize=8)

@@ -123,10 +123,10 @@ def _store_batch(cache: cache_mod.Cache, key: str, result: BatchResult) -> None:
 
 
 def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), jobs: int = 1,
-              cache_folder: Path | None = None, on_progress=None, hidden: list[str] = ()) -> BuildSummary:
+              cache_folder: Path | None = None, on_progress=None, record: dict | None = None) -> BuildSummary:
     """Read every source, write the dataset to ``out`` atomically, return what was written.
 
-    ``hidden``: entries discovery left out (names starting with '.'), recorded in build.json."""
+    ``record``: more to keep in build.json (what discovery left out, manifest rows without a file)."""
     cache = cache_mod.Cache(cache_folder)
     stats = cache.load_stats()
     batches = plan_batches(sources)
@@ -146,7 +146,7 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
         reports = _write_batches(writer, batches, keys, cache, limits, jobs, counts, cross, on_progress)
         report_frame = _check_across_reports(writer, reports, cross, counts)
         writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts,
-                                         "hidden_entries_left_out": list(hidden)})
+                                         **(record or {})})
         version = writer.commit(report_frame)
     _remember_stats(cache, stats, sources, report_frame)
     return BuildSummary(report_frame, counts["cells"], counts["ambiguous"], counts["failed"], version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -30,8 +31,15 @@ def _error(message: str) -> None:
     console.print(Text(message, style="red"))
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ogi {metadata.version('ogi-dataset')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                               help="print the version and exit")] = False) -> None:
     """OGI dataset builder."""
 
 
@@ -60,13 +68,15 @@ def build(
         _error(f"{exc}")
         raise typer.Exit(2) from None
     found = discover_inputs(inputs)
-    sources = found.sources
+    sources, unmatched = found.sources, []
     if manifest is not None:
         try:
-            sources = apply_manifest(sources, read_manifest(manifest))
+            sources, unmatched = apply_manifest(sources, read_manifest(manifest))
         except ManifestError as exc:
             _error(f"{exc}")
             raise typer.Exit(2) from None
+        if unmatched:
+            _warn(f"{len(unmatched)} manifest row(s) name no input file: {_first(unmatched)}")
     if cache is None and not no_cache:
         cache = out.absolute().parent / f".{out.absolute().name}.cache"
     show_bar = sys.stderr.isatty()
@@ -76,19 +86,39 @@ def build(
         summary = build_mod.run_build(
             sources, out, limits=build_mod.Limits(max_bytes=int(max_mb * 2**20), seconds=timeout),
             jobs=jobs or os.cpu_count() or 1, cache_folder=None if no_cache else cache,
-            on_progress=lambda n: progress.update(task, advance=n), hidden=found.hidden)
+            on_progress=lambda n: progress.update(task, advance=n),
+            record={"hidden_entries_left_out": found.hidden, "manifest_rows_without_file": unmatched})
     reports = summary.reports
     counts = {s: reports.filter(reports["status"] == s).height for s in ("parsed", "partial", "rejected")}
     typer.echo(
         f"{len(sources)} files: {counts['parsed']} parsed, {counts['partial']} partial, {counts['rejected']} rejected; "
-        f"{summary.n_cells} cells ({summary.n_ambiguous} ambiguous); {summary.n_failed} sum-rule violations -> {out}"
+        f"{summary.n_cells} cells ({summary.n_ambiguous} ambiguous); {summary.n_failed} rule violations -> {out}"
     )
+    for status in ("rejected", "partial"):
+        named = reports.filter(reports["status"] == status).select("source_file", "reason").rows()
+        if named:
+            console.print(f"{status}:", highlight=False)
+            for source_file, reason in named[:LISTED]:
+                console.print(Text(f"  {source_file}: {reason}"))
+            if len(named) > LISTED:
+                console.print(f"  and {len(named) - LISTED} more (reports.parquet lists them all)")
     if found.hidden:
-        shown = ", ".join(found.hidden[:5]) + (f" and {len(found.hidden) - 5} more" if len(found.hidden) > 5 else "")
-        console.print(f"{len(found.hidden)} hidden entr{'y' if len(found.hidden) == 1 else 'ies'} (name starting "
-                      f"with '.') left out: {shown}")
+        _warn(f"{len(found.hidden)} hidden entr{'y' if len(found.hidden) == 1 else 'ies'} (name starting with '.') "
+              f"left out: {_first(found.hidden, 5)}")
     if strict and (counts["partial"] or counts["rejected"]):
+        _error(f"--strict: {counts['partial'] + counts['rejected']} file(s) not parsed (listed above)")
         raise typer.Exit(1)
+
+
+LISTED = 20  # files named in the terminal; reports.parquet has all
+
+
+def _first(names: list[str], n: int = LISTED) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
+def _warn(message: str) -> None:
+    console.print(Text(message, style="yellow"))
 
 
 def _print_frame(frame, title: str, max_text: int = 70) -> None:
@@ -103,7 +133,8 @@ def _print_frame(frame, title: str, max_text: int = 70) -> None:
 
 @app.command()
 def check(
-    dataset: Annotated[Path, typer.Argument(help="a dataset folder written by ogi build")] = Path("data/dataset"),
+    dataset: Annotated[Path, typer.Option("--db", "--dataset", help="a dataset folder written by ogi build")]
+    = Path("data/dataset"),
     strict: Annotated[bool, typer.Option(help="exit 1 when an official rule (R1) fails anywhere")] = False,
     top: Annotated[int, typer.Option(help="how many reports to list")] = 10,
 ) -> None:
@@ -132,7 +163,8 @@ DatasetOption = Annotated[Path, typer.Option(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="one SQL statement (DuckDB dialect), e.g. \"SELECT * FROM report_summary\"")],
+    query: Annotated[str, typer.Argument(help="SQL (DuckDB dialect), e.g. \"SELECT * FROM report_summary\"; "
+                                              "several statements separated by ; print every result")],
     db: DatasetOption = Path("data/dataset"),
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV (header, NULL as empty field)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array of objects")] = False,
@@ -143,23 +175,30 @@ def sql(
     from pipeline.warehouse import query as query_mod
 
     if as_csv and as_json:
-        console.print("[red]choose one of --csv and --json")
+        _error("choose one of --csv and --json")
         raise typer.Exit(2)
     try:
-        result = query_mod.run(db, query)
+        results = query_mod.run_all(db, query)
     except FileNotFoundError as exc:
         _error(f"{exc}")
         raise typer.Exit(2) from None
     except duckdb.Error as exc:
         _error(f"{type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
+    if (as_csv or as_json) and len(results) > 1:
+        _error(f"{len(results)} statements: --csv and --json print one result; run the statements one at a time")
+        raise typer.Exit(2)
     if as_csv:
-        typer.echo(query_mod.to_csv(result), nl=False)
+        typer.echo(query_mod.to_csv(results[0]), nl=False)
     elif as_json:
-        typer.echo(query_mod.to_json(result))
+        typer.echo(query_mod.to_json(results[0]))
     else:
-        Console().print(query_mod.rich_table(result))
-        console.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}")
+        out = Console()
+        for number, result in enumerate(results, start=1):
+            if len(results) > 1:
+                out.print(f"statement {number}:", style="bold")
+            out.print(query_mod.rich_table(result, width=out.width))
+            console.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}")
 
 
 @app.command()
@@ -168,8 +207,11 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder for the CSV files")] = Path("data/export"),
     all_copies: Annotated[bool, typer.Option(
         "--all-copies", help="every input file, not only the preferred copy per agency and year")] = False,
+    panel: Annotated[bool, typer.Option(
+        "--panel", help="one row per agency and year, every cell a typed column (panel.parquet and panel.csv)")]
+    = False,
 ) -> None:
-    """Write wide CSV tables for spreadsheets (UTF-8 with BOM: Excel shows the Chinese text)."""
+    """Write wide CSV tables for spreadsheets (UTF-8 with BOM: Excel shows the Chinese text), or the panel."""
     from pipeline.warehouse import export as export_mod
     from pipeline.warehouse import query as query_mod
 
@@ -179,9 +221,13 @@ def export(
         _error(f"{exc}")
         raise typer.Exit(2) from None
     try:
-        tables = export_mod.wide_tables(con, preferred_only=not all_copies)
+        tables = {"panel": export_mod.panel(con)} if panel else export_mod.wide_tables(con, preferred_only=not all_copies)
     finally:
         con.close()
+    if panel:
+        out.mkdir(parents=True, exist_ok=True)
+        tables["panel"].write_parquet(out / "panel.parquet")
+        typer.echo(f"{out / 'panel.parquet'}  ({tables['panel'].height} rows, {tables['panel'].width} columns)")
     for path in export_mod.write_csv_tables(tables, out):
         typer.echo(f"{path}  ({tables[path.stem].height} rows)")
 

@@ -20,7 +20,7 @@ def build(tmp_path, files: dict[str, bytes], *extra):
 def test_build_writes_the_contract_files_and_a_summary(tmp_path):
     result, out = build(tmp_path, {"a/report.txt": pipe_report_2021().encode()})
     assert result.exit_code == 0, result.output
-    assert "1 files: 1 parsed, 0 partial, 0 rejected; 200 cells (0 ambiguous); 0 sum-rule violations" in result.output
+    assert "1 files: 1 parsed, 0 partial, 0 rejected; 200 cells (0 ambiguous); 0 rule violations" in result.output
     for name in ("facts.parquet", "reports.parquet", "violations.parquet", "ogi.duckdb"):
         assert (out / name).exists()
     reports = pl.read_parquet(out / "reports.parquet")
@@ -110,13 +110,13 @@ def test_check_prints_the_rule_summary_and_strict_fails_on_official_rules(tmp_pa
     values["new_received"][6] += 1
     _, out = build(tmp_path, {"bad.txt": pipe_report_2021(values).encode(), "good.txt": pipe_report_2021().encode()})
     runner = CliRunner()
-    plain = runner.invoke(app, ["check", str(out)])
+    plain = runner.invoke(app, ["check", "--db", str(out)])
     assert plain.exit_code == 0, plain.output
     assert "2 reports: 2 parsed, 0 partial, 0 rejected" in plain.output
     line = [l for l in plain.output.splitlines() if "R1_balance" in l][0]
     assert [c.strip() for c in line.split("│")[1:-1]] == ["R1_balance", "official", "14", "12", "2", "0"]
     assert "bad.txt" in plain.output.split("Reports needing attention")[1]
-    strict = runner.invoke(app, ["check", str(out), "--strict"])
+    strict = runner.invoke(app, ["check", "--db", str(out), "--strict"])
     assert strict.exit_code == 1
     clean = build(tmp_path / "clean", {"good.txt": pipe_report_2021().encode()})[1]
-    assert runner.invoke(app, ["check", str(clean), "--strict"]).exit_code == 0
+    assert runner.invoke(app, ["check", "--db", str(clean), "--strict"]).exit_code == 0

@@ -59,6 +59,16 @@ def _with_previous_year(wide: pl.DataFrame, key_axis: str, terms: tuple[Term, ..
     return wide.join(previous, on=["agency_key", "year", key_axis], how="inner")
 
 
+def _with_files(wide: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
+    """The files of both years' reports, so that a cross-year finding names them."""
+    if "source_file" not in cells.columns or wide.is_empty():
+        return wide
+    files = cells.select("report_id", "source_file").unique()
+    return (wide.join(files, on="report_id", how="left")
+            .join(files.rename({"report_id": "report_id@-1", "source_file": "source_file@-1"}), on="report_id@-1",
+                  how="left"))
+
+
 def _column(frame: pl.DataFrame, name: str, dtype) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype)
 
@@ -82,7 +92,11 @@ class _Terms:
         after = "" if self.term_axis == "row" else f"/{t.code}"
         year = "" if not t.year_offset else f" ({t.year_offset:+d} year)"
         line = _column(self.frame, _name("line", t), pl.Int32).cast(pl.String).fill_null("-")
-        return pl.concat_str([pl.lit(where), pl.col(self.key_axis), pl.lit(after + year + "@"), line])
+        parts = [pl.lit(where), pl.col(self.key_axis), pl.lit(after + year + "@"), line]
+        if self.rule.scope == "cross_year":  # two reports: say which file each cell is in
+            file = _column(self.frame, "source_file@-1" if t.year_offset else "source_file", pl.String)
+            parts += [pl.lit(" in "), file.fill_null("?")]
+        return pl.concat_str(parts)
 
     def total(self, terms: tuple[Term, ...]) -> pl.Expr:
         return pl.sum_horizontal([self.value(t).fill_null(0) * t.sign for t in terms])
@@ -220,8 +234,8 @@ def evaluate(facts: pl.DataFrame, scope: str | None = None, preferred: pl.Series
                 ranked = copies.preferred_copies(copies.reports_from_facts(cells))
                 preferred = ranked.filter(pl.col("preferred"))["report_id"]
             key_axis = "col" if term_axis == "row" else "row"
-            wide = _with_previous_year(wide.filter(pl.col("report_id").is_in(preferred.implode())), key_axis,
-                                       rule.terms)
+            wide = _with_files(_with_previous_year(wide.filter(pl.col("report_id").is_in(preferred.implode())),
+                                                   key_axis, rule.terms), cells)
             if wide.is_empty():
                 checked.setdefault(rule.rule, 0)
                 continue

@@ -35,12 +35,16 @@ def read_manifest(path: Path) -> dict[str, tuple[str | None, int | None]]:
     return out
 
 
-def apply_manifest(sources: list[SourceFile], manifest: dict[str, tuple[str | None, int | None]]) -> list[SourceFile]:
+def apply_manifest(sources: list[SourceFile], manifest: dict[str, tuple[str | None, int | None]]
+                   ) -> tuple[list[SourceFile], list[str]]:
+    """The sources with the manifest's values, and the manifest rows that name no source."""
     out = []
+    used: set[str] = set()
     for source in sources:
-        known = (manifest.get(source.source_file) or manifest.get(source.name_in_input)
-                 or manifest.get(PurePosixPath(source.source_file).name))
-        if known:
-            source = dataclasses.replace(source, manifest_agency=known[0], manifest_year=known[1])
+        for name in (source.source_file, source.name_in_input, PurePosixPath(source.source_file).name):
+            if name in manifest:
+                source = dataclasses.replace(source, manifest_agency=manifest[name][0], manifest_year=manifest[name][1])
+                used.add(name)
+                break
         out.append(source)
-    return out
+    return out, sorted(set(manifest) - used)

@@ -99,6 +99,13 @@ def section_view(section: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             name: _column(str, f"column code of the table (facts.col): {_codes(section, 'col')}", False),
+            "value": _column(pl.Int64, "the count (an integer); null when the cell was not read"
+                             + ("; null for an amount, which is in the amount column" if section == "proactive"
+                                else "")),
+            **({"amount": _column(pl.Decimal(18, 4), "an amount of money (procurement, fees) in the unit of the "
+                                                       "unit column, as printed (元, 万元, or unspecified when the "
+                                                       "report gives none); null for counts")}
+               if section == "proactive" else {}),
             "preferred": _column(bool, "true for the preferred copy of the report of this agency and year "
                                        "(report_copies): filter on it to count each report once", False),
             "row_order": _column(pl.Int32, "printed order of the row (labels.order)"),
@@ -111,11 +118,12 @@ def section_view(section: str) -> pa.DataFrameSchema:
             f"{name}_label_en": _column(str, f"English label of the {name}"),
         },
         name=section,
-        description=f"{SECTION_TITLES[section]}: one row per cell of every report, from facts with section = "
-                    f"'{section}', with labels. Rows: {_codes(section, 'row')}."
+        description=f"{SECTION_TITLES[section]}: one row per cell of every report (the printed value, or the "
+                    f"derived one when nothing was printed, as in cells) with section = '{section}', with labels. "
+                    f"Rows: {_codes(section, 'row')}."
                     + (f" {COMPARABILITY}" if section == "requests" else "")
-                    + (" Money printed in 元 appears twice: the printed row and a derived row in 万元."
-                       if section == "proactive" else ""),
+                    + (" An amount printed in 元 appears once, in 元 (facts also holds its 万元 conversion as a "
+                       "derived row)." if section == "proactive" else ""),
     )
 
 
@@ -223,8 +231,9 @@ PARQUET_DESCRIPTIONS = {
              "Long format: section, row, col, value, status.",
     "reports": "reports.parquet: one row per input file, with its status (parsed / partial / rejected), the "
                "reason a person can act on, and cell, ambiguity and violation counts",
-    "violations": "violations.parquet: sum rules (勾稽关系, templates.md §5) that failed or could not be "
-                  "assessed, one row per rule instance, with the cells involved",
+    "violations": "violations.parquet: rules (rules.csv: the sum rules 勾稽关系 R1–R4, plausibility P, cross-year "
+                  "X, copies M) that failed or could not be assessed, one row per rule instance, with the cells "
+                  "involved",
     "cross_year_checks": "cross_year_checks.parquet: every instance of the cross-year rules (X1–X3), passed "
                          "ones included, between the preferred copies of an agency's reports of consecutive "
                          "years; the failed and not assessable ones are also in violations",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from rich.cells import cell_len
 from rich.table import Table
 
 WAREHOUSE_FILE = "ogi.duckdb"
@@ -28,6 +29,7 @@ class QueryResult:
 
 def resolve_warehouse(path: Path) -> Path:
     """A dataset folder (its ogi.duckdb) or a .duckdb file; FileNotFoundError says what to do otherwise."""
+    path = Path(path)
     candidate = path / WAREHOUSE_FILE if path.is_dir() else path
     if not candidate.is_file():
         raise FileNotFoundError(f"no warehouse at {candidate}: build a dataset first (make dataset, or "
@@ -42,17 +44,31 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     warehouse = resolve_warehouse(path)
     con = duckdb.connect(str(warehouse), read_only=True)
     views.use_folder(con, warehouse.parent)
+    # division by zero gives NULL, never inf or nan (100 * granted / received with nothing received)
+    con.execute("SET ieee_floating_point_ops = false")
+    con.execute("SET error_on_division_by_zero = false")
     return con
 
 
 def run(path: Path, sql: str) -> QueryResult:
-    """Run one statement read-only; duckdb.Error propagates with DuckDB's own message."""
+    """Run one statement read-only (the last result when several are given; see run_all)."""
+    return run_all(path, sql)[-1]
+
+
+def run_all(path: Path, sql: str) -> list[QueryResult]:
+    """Run every statement of ``sql`` read-only, in order: one result each (an empty one for a
+    statement without rows, SET or PRAGMA). duckdb.Error propagates with DuckDB's own message."""
     con = connect(path)
     try:
-        relation = con.sql(sql)
-        if relation is None:  # a statement without a result (SET, PRAGMA ...)
-            return QueryResult([], [], [])
-        return QueryResult(list(relation.columns), [str(t) for t in relation.types], relation.fetchall())
+        results = []
+        for statement in duckdb.extract_statements(sql) or [sql]:
+            relation = con.sql(statement.query if hasattr(statement, "query") else statement)
+            if relation is None:
+                results.append(QueryResult([], [], []))
+            else:
+                results.append(QueryResult(list(relation.columns), [str(t) for t in relation.types],
+                                           relation.fetchall()))
+        return results
     finally:
         con.close()
 
@@ -70,14 +86,38 @@ def display_value(value) -> str:
     return str(value)
 
 
-def rich_table(result: QueryResult) -> Table:
+_NUMERIC = ("INT", "DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "SMALLINT", "HUGEINT", "TINYINT", "UBIGINT")
+
+
+def table_width(result: QueryResult) -> int:
+    """Terminal cells a table of the result needs (CJK characters are two wide)."""
+    widths = [max([cell_len(name)] + [cell_len(display_value(row[i])) for row in result.rows])
+              for i, name in enumerate(result.columns)]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def rich_table(result: QueryResult, width: int | None = None) -> Table:
+    """The result as a table; as one record after another (column | value) when it is wider than
+    ``width``, so that no column shrinks to a letter."""
+    if width is not None and result.columns and table_width(result) > width:
+        return _vertical(result)
     table = Table(show_lines=False, header_style="bold")
-    numeric = ("INT", "DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "SMALLINT", "HUGEINT")
     for name, kind in zip(result.columns, result.types):
-        table.add_column(name, justify="right" if kind.upper().startswith(numeric) else "left",
+        table.add_column(name, justify="right" if kind.upper().startswith(_NUMERIC) else "left",
                          overflow="fold")
     for row in result.rows:
         table.add_row(*(display_value(v) for v in row))
+    return table
+
+
+def _vertical(result: QueryResult) -> Table:
+    table = Table(show_header=False, show_lines=False, box=None, pad_edge=False)
+    table.add_column("column", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for number, row in enumerate(result.rows, start=1):
+        table.add_row(f"-[ row {number} ]-", "")
+        for name, value in zip(result.columns, row):
+            table.add_row(name, display_value(value))
     return table
 
 

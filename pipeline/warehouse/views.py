@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.knowledge import labels, view_schemas
+from pipeline.knowledge import domain, labels, view_schemas
 from pipeline.knowledge.view_schemas import SECTION_COLUMN_NAMES, USABLE_STATUSES
 
 UNDOCUMENTED = "(undocumented: add a description in pipeline/knowledge/schemas.py or pipeline/knowledge/view_schemas.py)"
@@ -30,7 +30,8 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _in_list(values) -> str:
+def in_list(values) -> str:
+    """A SQL list of string literals."""
     return "(" + ", ".join(quote(v) for v in values) + ")"
 
 
@@ -81,17 +82,28 @@ QUALIFY row_number() OVER (PARTITION BY report_id, source_file, section, row, co
                            ORDER BY status = 'derived') = 1"""
 
 
+def _money_columns(section: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c.code for t in domain.TEMPLATES for r in domain.layout(t, section)
+                               for c in r.columns if c.money))
+
+
 def _section_view(section: str) -> str:
     name = SECTION_COLUMN_NAMES[section]
     consumed = (*_FACT_COLUMNS_SHOWN_FIRST, "section", "col", "value", "status", "unit")
+    money = _money_columns(section)
+    # counts are integers; an amount keeps its decimals in its own column, in the unit printed
+    values = "CAST(f.value AS BIGINT) AS value"
+    if money:
+        values = (f"CASE WHEN f.col NOT IN {in_list(money)} THEN CAST(f.value AS BIGINT) END AS value, "
+                  f"CASE WHEN f.col IN {in_list(money)} THEN CAST(f.value AS DECIMAL(18, 4)) END AS amount")
     return f"""CREATE OR REPLACE VIEW {section} AS
 SELECT f.report_id, f.source_file, f.agency, f.year, f.template, f.row, f.col AS {name},
-       f.value, f.status, f.unit, coalesce(c.preferred, false) AS preferred,
+       {values}, f.status, f.unit, coalesce(c.preferred, false) AS preferred,
        r."order" AS row_order, k."order" AS {name}_order,
        r.label_zh AS row_label_zh, r.label_en AS row_label_en, r.parent_group AS row_group,
        k.label_zh AS {name}_label_zh, k.label_en AS {name}_label_en,
        f.* EXCLUDE ({", ".join(consumed)})
-FROM facts f
+FROM cells f
 LEFT JOIN report_copies c ON c.report_id = f.report_id AND c.source_file = f.source_file
 LEFT JOIN labels r ON r.section = f.section AND r.axis = 'row' AND r.kind = 'code' AND r.code = f.row
 LEFT JOIN labels k ON k.section = f.section AND k.axis = 'col' AND k.kind = 'code' AND k.code = f.col
@@ -99,16 +111,16 @@ WHERE f.section = {quote(section)}"""
 
 
 def _summary_expression(column: labels.SummaryColumn) -> str:
-    where = f"section = {quote(column.section)} AND col = {quote(column.col)} AND row IN {_in_list(column.rows)}"
+    where = f"section = {quote(column.section)} AND col = {quote(column.col)} AND row IN {in_list(column.rows)}"
     # NULL unless every term was read: a sum over unread cells would be a guess. Counts are integers.
-    return (f"CASE WHEN count(DISTINCT row) FILTER (WHERE {where} AND status IN {_in_list(USABLE_STATUSES)}) "
+    return (f"CASE WHEN count(DISTINCT row) FILTER (WHERE {where} AND status IN {in_list(USABLE_STATUSES)}) "
             f"= {len(set(column.rows))} THEN CAST(sum(value) FILTER (WHERE {where}) AS BIGINT) END AS {column.column}")
 
 
 def _flag_expression(column: labels.SummaryColumn) -> str:
     """True when a rule comparing this total with its parts failed on one of its cells."""
-    concerns = (f"rule IN {_in_list(column.parts_rules)} AND section = {quote(column.section)} "
-                f"AND (row IS NULL OR row IN {_in_list(column.rows)}) "
+    concerns = (f"rule IN {in_list(column.parts_rules)} AND section = {quote(column.section)} "
+                f"AND (row IS NULL OR row IN {in_list(column.rows)}) "
                 f"AND (col IS NULL OR col = {quote(column.col)})")
     return f"coalesce(bool_or({concerns}), false) AS {column.flag}"
 

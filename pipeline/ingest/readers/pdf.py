@@ -27,8 +27,11 @@ available, and the budget is checked between pages everywhere); what was not rea
 from __future__ import annotations
 
 import io
+import logging
 import re
 import time
+from collections import Counter
+from contextlib import contextmanager
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -324,8 +327,12 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
 
     ``page_limit`` and ``time_budget`` default to :data:`PAGE_LIMIT` and :data:`TIME_BUDGET_S`.
     """
-    found = extract_pages(data, PAGE_LIMIT if page_limit is None else page_limit,
-                          TIME_BUDGET_S if time_budget is None else time_budget)
+    with _library_messages() as messages:
+        found = extract_pages(data, PAGE_LIMIT if page_limit is None else page_limit,
+                              TIME_BUDGET_S if time_budget is None else time_budget)
+    if messages:
+        first = Counter(messages).most_common(1)[0][0]
+        found.notes.append(f"pdfminer.six warned {len(messages)} time(s) while reading (most often: {first})")
     check_text_layer(found.contents, found.n_pages, found.problems)
     doc = contents_to_document(found.contents, found.notes)
     doc.cut_short = found.cut_short
@@ -333,6 +340,27 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     if found.created:
         doc.properties["created"] = found.created
     return doc
+
+
+@contextmanager
+def _library_messages():
+    """pdfminer's log messages (fonts without a bounding box ...) collected for the report's notes
+    instead of printed on the terminal, one line per character."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("pdfminer")
+    handler, propagate = Collect(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _creation_date(document: PDFDocument) -> str | None:
