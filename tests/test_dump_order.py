@@ -1,0 +1,180 @@
+"""PDF text dumps whose header words and labels are broken and interleaved with the values.
+
+The texts below are written the way pdfplumber and pypdf lay out a narrow-celled Word table: header
+words one character per line in another order, labels cut into pieces around their row's numbers,
+a count glued to a label fragment, Table 4's fifteen numbers on one line under a jumble of header
+characters. The reader takes such a table in template order only when the table's own sums prove it
+(R4 in every block of Table 4; R2 on every row and R1, R3 in every column of Table 3) and says so in
+``evidence``; otherwise the cells stay ambiguous.
+"""
+
+from __future__ import annotations
+
+from conftest import requests_values
+
+from pipeline.extract.tables import read_tables
+from pipeline.ingest.readers import read_document
+
+HEAD = """测试县某某局2022年政府信息公开工作年度报告
+一、总体情况
+2022年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》。
+二、主动公开政府信息情况
+第二十条第（一）项
+信息内容 本年制发件数 本年废止件数 现行有效件数
+规章 0 0 0
+行政规范性文件 3 1 12
+第二十条第（五）项
+信息内容 本年处理决定数量
+行政许可 120
+第二十条第（六）项
+信息内容 本年处理决定数量
+行政处罚 7
+行政强制 0
+第二十条第（八）项
+信息内容 本年收费金额（单位：万元）
+行政事业性收费 12.5
+三、收到和处理政府信息公开申请情况
+申请人情况
+（本列数据的勾稽关系为：第一项 法人或其他组织
+加第二项之和，等于第三项加第四
+社 会
+自然人 商业 科研 法律服务 总计
+项之和）
+公 益 其他
+企业 机构 机构
+组织
+"""
+
+# Table 3 as pdfplumber prints a table whose label cells are narrow: {code} is the row's numbers.
+TABLE3_BROKEN = """一、本年新收政府信息公开申请数
+{new_received}
+量
+二、上年结转政府信息公开申请数
+{carried_over}
+量
+三、本年度（一）予以公开 {granted}
+办理结果 （二）部分公开（区分
+处理的，只计这一情{partially_granted}
+形，不计其他情形）
+（三）1.属于国家秘
+{denied_state_secret}
+不予公密
+开 2.其他法律行
+政法规禁止公{denied_prohibited_by_law}
+开
+3.危及“三安 {denied_three_safeties}
+全一稳定”
+4.保护第三方
+{denied_third_party}
+合法权益
+5.属于三类内
+{denied_internal_affairs}
+部事务信息
+6.属于四类过
+{denied_process_info}
+程性信息
+7.属于行政执
+{denied_enforcement_file}
+法案卷
+8.属于行政查
+{denied_inquiry}
+询事项
+1.本机关不掌
+握相关政府信{unable_not_held}
+息
+（四）
+2.没有现成信
+无法提
+息需要另行制{unable_needs_creation}
+供
+作
+3.补正后申请
+{unable_unclear}
+内容仍不明确
+1.信访举报投
+{ignored_petition}
+诉类申请
+2.重复申请 {ignored_duplicate}
+3.要求提供公
+{ignored_publication}
+（五）开出版物
+不予处4.无正当理由
+{ignored_excessive}
+理 大量反复申请
+5. 要求行政机
+关确认或重新
+{ignored_confirm}
+出具已获取信
+息
+（六） 1. 申请人无正
+其他处当理由逾期不
+理 补正、行政机
+{other_no_correction}
+关不再处理其
+政府信息公开
+申请
+2. 申请人逾期 {other_unpaid_fee}
+未按收费通知
+要 求 缴 纳 费
+用、行政机关
+不再处理其政
+府信息公开申
+请
+3.其他 {other_other}
+（七）总计 {total}
+四、结转下年度继续办理 {carried_forward}
+"""
+
+TABLE4_HEAD = """四、政府信息公开行政复议、行政诉讼情况
+行政复议 行政诉讼
+未经复议直接起诉 复议后起诉
+"""
+
+# Table 4's header words one character per column, lines in the order pdfplumber sorts them
+TABLE4_CHARACTERS = """结 其 尚
+结果维 果 他 未 总 结 结 其 尚 结 结 其 尚
+持 纠 结 审 计 果 果 他 未 总 果 果 他 未 总
+正 果 结 维 纠 结 审 计 维 纠 结 审 计
+持 正 果 结 持 正 果 结
+{appeals}
+"""
+
+TAIL = """五、存在的主要问题及改进情况
+一是公开内容还需丰富。
+六、其他需要报告的事项
+无。
+"""
+
+APPEALS = [2, 1, 3, 1, 7, 0, 0, 0, 0, 0, 13, 2, 4, 0, 19]
+
+
+def numbers(values) -> str:
+    return " ".join(str(v) for v in values)
+
+
+def dump(values: dict[str, list[int]] | None = None, appeals=APPEALS, table3: str = TABLE3_BROKEN,
+         table4: str = TABLE4_CHARACTERS) -> str:
+    values = values or requests_values()
+    body = table3.format(**{code: numbers(v) for code, v in values.items()})
+    return HEAD + body + TABLE4_HEAD + table4.format(appeals=numbers(appeals)) + TAIL
+
+
+def read(text: str):
+    return read_tables(read_document(text, "text"))
+
+
+def cells(table, row):
+    return [(r.status, r.value) for r in table.rows[row].alignment.readings]
+
+
+def values_of(table, row):
+    return [r.value for r in table.rows[row].alignment.readings]
+
+
+def test_other_other_is_not_read_from_the_broken_group_label_of_other_processing():
+    """（六）其他处理 cut into （六） / 其他处 / 理: its 其他 is not the label 3.其他 (whose row is further down)."""
+    values = requests_values()
+    values["other_no_correction"] = [2, 0, 0, 0, 0, 0, 2]
+    values["other_other"] = [0, 2, 0, 0, 0, 0, 2]
+    tables = read(dump(values))
+    assert values_of(tables.requests, "other_other") == [0, 2, 0, 0, 0, 0, 2]
