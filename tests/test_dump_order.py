@@ -178,3 +178,61 @@ def test_other_other_is_not_read_from_the_broken_group_label_of_other_processing
     values["other_other"] = [0, 2, 0, 0, 0, 0, 2]
     tables = read(dump(values))
     assert values_of(tables.requests, "other_other") == [0, 2, 0, 0, 0, 0, 2]
+
+
+# --- Table 4 --------------------------------------------------------------------------------------
+
+def test_table4_under_header_characters_is_read_in_template_order_when_r4_holds_in_every_block():
+    tables = read(dump())
+    assert [values_of(tables.appeals, row) for row in ("review", "litigation_direct", "litigation_after_review")] \
+        == [APPEALS[0:5], APPEALS[5:10], APPEALS[10:15]]
+    evidence = {r.evidence for row in tables.appeals.rows.values() for r in row.alignment.readings}
+    assert evidence == {"read in template order: R4_appeals_total holds for every block"}
+
+
+def test_table4_stays_ambiguous_when_r4_fails_in_one_block():
+    """10 1 0 0 0: the review block's total is not the sum of its outcomes (a real report prints
+    this), so the sums do not prove the order."""
+    tables = read(dump(appeals=[10, 1, 0, 0, 0] + APPEALS[5:]))
+    assert {s for row in tables.appeals.rows.values() for s, _ in cells(tables.appeals, row.code)} == {"ambiguous"}
+
+
+def test_table4_blocks_on_lines_of_their_own_between_broken_header_words():
+    table4 = """行 政 复 议
+结 结 其 尚
+果 果 他 未 总
+维 纠 结 审 计
+持 正 果 结
+2 1 3 1 7
+行 政 诉 讼
+未经复议直接起诉 复议后起诉
+结 结 其 尚 结 结 其 尚
+果 果 他 未 总 果 果 他 未 总
+维 纠 结 审 计 维 纠 结 审 计
+持 正 果 结 持 正 果 结
+0 0 0 0 0 13 2 4 0 19
+"""
+    tables = read(dump(table4=table4))
+    assert values_of(tables.appeals, "review") == [2, 1, 3, 1, 7]
+    assert values_of(tables.appeals, "litigation_after_review") == [13, 2, 4, 0, 19]
+
+
+def test_table4_values_between_header_fragments():
+    """Each block's header cut in two, its numbers printed in between (pypdf's content order)."""
+    table4 = "结果维 结果纠 其他结 尚未审 总\n2 1 3 1 7\n持 正 果 结 计\n结 结 其 尚\n0 0 0 0 0 13 2 4 0 19\n果 果 他 未 总\n"
+    tables = read(dump(table4=table4))
+    assert values_of(tables.appeals, "review") == [2, 1, 3, 1, 7]
+    assert values_of(tables.appeals, "litigation_direct") == [0, 0, 0, 0, 0]
+    assert values_of(tables.appeals, "litigation_after_review") == [13, 2, 4, 0, 19]
+
+
+def test_table4_with_a_sixteenth_number_stays_ambiguous():
+    tables = read(dump(table4=TABLE4_CHARACTERS.replace("{appeals}", "{appeals} 1")))
+    assert {s for row in tables.appeals.rows.values() for s, _ in cells(tables.appeals, row.code)} == {"ambiguous"}
+
+
+def test_table4_with_a_lost_value_stays_ambiguous():
+    """Fourteen numbers (the 尚未审结 of the last block lost): however R4 could be made to hold, the
+    count does not fit and nothing is placed."""
+    tables = read(dump(appeals=APPEALS[:13] + APPEALS[14:]))
+    assert {s for row in tables.appeals.rows.values() for s, _ in cells(tables.appeals, row.code)} == {"ambiguous"}
