@@ -167,6 +167,13 @@ def cells(table, row):
     return [(r.status, r.value) for r in table.rows[row].alignment.readings]
 
 
+def statuses(table, row) -> set[str]:
+    """The statuses of a row's cells; a row whose label was not found gives ambiguous cells."""
+    if row in table.missing_rows:
+        return {"ambiguous"}
+    return {s for s, _ in cells(table, row)}
+
+
 def values_of(table, row):
     return [r.value for r in table.rows[row].alignment.readings]
 
@@ -236,3 +243,133 @@ def test_table4_with_a_lost_value_stays_ambiguous():
     count does not fit and nothing is placed."""
     tables = read(dump(appeals=APPEALS[:13] + APPEALS[14:]))
     assert {s for row in tables.appeals.rows.values() for s, _ in cells(tables.appeals, row.code)} == {"ambiguous"}
+
+
+# --- Table 3 --------------------------------------------------------------------------------------
+
+OUTCOMES = ("new_received", "carried_over", "total", "carried_forward")
+
+
+def balanced(changes: dict[str, list[int]], base: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
+    """Table 3 numbers with ``changes`` on its result rows, totals recomputed so R1, R2 and R3 hold."""
+    rows = {code: list(v) for code, v in (base or requests_values()).items()}
+    rows.update({code: list(v) for code, v in changes.items()})
+    for row in rows.values():
+        row[6] = sum(row[:6])
+    leaves = [c for c in rows if c not in OUTCOMES]
+    rows["total"] = [sum(rows[c][i] for c in leaves) for i in range(7)]
+    rows["new_received"] = [rows["total"][i] + rows["carried_forward"][i] - rows["carried_over"][i] for i in range(7)]
+    return rows
+
+
+VALUES = balanced({"denied_state_secret": [1, 0, 0, 0, 0, 0, 0], "unable_needs_creation": [0, 3, 0, 0, 0, 1, 0],
+                   "ignored_excessive": [4, 0, 0, 0, 0, 0, 0], "other_no_correction": [2, 0, 0, 0, 0, 0, 0],
+                   "other_other": [0, 2, 0, 0, 0, 0, 0]})
+
+
+def test_table3_with_broken_labels_is_read_in_template_order_when_r1_r2_r3_hold():
+    tables = read(dump(VALUES))
+    for code, expected in VALUES.items():
+        assert values_of(tables.requests, code) == expected, code
+    assert not tables.requests.missing_rows
+    # rows whose labels were found whole keep their reading; the others say what proved them
+    assert tables.requests.rows["granted"].alignment.readings[0].evidence is None
+    for code in ("denied_state_secret", "unable_needs_creation", "ignored_excessive", "other_no_correction"):
+        evidence = {r.evidence for r in tables.requests.rows[code].alignment.readings}
+        assert evidence == {"read in template order: R1_balance, R2_row_total, R3_result_total hold for every "
+                            "row and column"}, code
+
+
+def test_table3_stays_ambiguous_when_a_column_sum_fails():
+    values = {code: list(v) for code, v in VALUES.items()}
+    values["denied_state_secret"] = [2, 0, 0, 0, 0, 0, 2]  # R2 holds on the row, R3 fails in two columns
+    tables = read(dump(values))
+    assert statuses(tables.requests, "denied_state_secret") == {"ambiguous"}
+    assert statuses(tables.requests, "other_no_correction") == {"ambiguous"}
+
+
+def test_table3_stays_ambiguous_when_a_row_total_fails():
+    values = {code: list(v) for code, v in VALUES.items()}
+    values["unable_needs_creation"] = [0, 3, 0, 0, 0, 1, 5]  # 3 + 1 is not 5
+    tables = read(dump(values))
+    assert statuses(tables.requests, "unable_needs_creation") == {"ambiguous"}
+
+
+def test_table3_with_a_lost_value_stays_ambiguous():
+    text = dump(VALUES).replace("\n4 0 0 0 0 0 4\n理 大量反复申请", "\n4 0 0 0 0 4\n理 大量反复申请")
+    assert text != dump(VALUES)
+    tables = read(text)
+    assert statuses(tables.requests, "ignored_excessive") == {"ambiguous"}
+    assert statuses(tables.requests, "denied_state_secret") == {"ambiguous"}
+
+
+def with_subtotal(values: dict[str, list[int]], after_first: bool) -> dict[str, list[int]]:
+    """Each row printed with an added 法人或其他组织 subtotal column (after 自然人 or before 总计)."""
+    out = {}
+    for code, row in values.items():
+        group = sum(row[1:6])
+        out[code] = row[:1] + [group] + row[1:] if after_first else row[:6] + [group] + row[6:]
+    return out
+
+
+def test_table3_with_an_added_subtotal_column_is_read_when_the_subtotal_and_the_sums_hold():
+    for after_first in (True, False):
+        tables = read(dump(with_subtotal(VALUES, after_first)))
+        for code, expected in VALUES.items():
+            assert values_of(tables.requests, code) == expected, (after_first, code)
+        evidence = tables.requests.rows["ignored_excessive"].alignment.readings[0].evidence
+        assert evidence.startswith("read in template order: R1_balance, R2_row_total, R3_result_total hold")
+        assert "subtotal" in evidence
+
+
+def test_table3_with_an_eighth_value_that_is_no_subtotal_stays_ambiguous():
+    values = with_subtotal(VALUES, after_first=False)
+    values["unable_needs_creation"][6] = 3  # the 法人或其他组织 group holds 4 in this row
+    tables = read(dump(values))
+    assert statuses(tables.requests, "unable_needs_creation") == {"ambiguous"}
+
+
+def test_numbers_of_several_rows_on_one_line_after_their_labels():
+    """The eight 不予公开 rows' labels one per line, then all their numbers on one line."""
+    denied = [c for c in VALUES if c.startswith("denied_")]
+    start = TABLE3_BROKEN.index("（三）1.属于国家秘")
+    end = TABLE3_BROKEN.index("1.本机关不掌")
+    labels = "（三）不予公开\n1.属于国家秘密\n2.其他法律行政法规禁止公开\n3.危及“三安全一稳定”\n4.保护第三方合法权益\n" \
+             "5.属于三类内部事务信息\n6.属于四类过程性信息\n7.属于行政执法案卷\n8.属于行政查询事项\n"
+    table3 = TABLE3_BROKEN[:start] + labels + " ".join("{" + c + "}" for c in denied) + "\n" + TABLE3_BROKEN[end:]
+    tables = read(dump(VALUES, table3=table3))
+    for code in denied:
+        assert values_of(tables.requests, code) == VALUES[code], code
+        assert "R3_result_total" in tables.requests.rows[code].alignment.readings[0].evidence
+
+
+def test_a_label_next_to_another_rows_numbers_is_not_trusted_when_the_template_order_disagrees():
+    """pdfplumber prints a row's numbers on the line before its label: 2.重复申请 is followed by the
+    next row's numbers. The table's sums prove the template order, which disagrees with that label's
+    reading: the row becomes ambiguous instead of taking its neighbour's numbers."""
+    values = balanced({"ignored_duplicate": [1, 0, 0, 0, 0, 0, 0], "ignored_publication": [0, 0, 1, 0, 0, 0, 0]},
+                      VALUES)
+    table3 = TABLE3_BROKEN.replace("诉类申请\n2.重复申请 {ignored_duplicate}\n3.要求提供公\n{ignored_publication}\n",
+                                   "诉类申请\n{ignored_duplicate}\n2.重复申请 {ignored_publication}\n3.要求提供公\n")
+    assert table3 != TABLE3_BROKEN
+    tables = read(dump(values, table3=table3))
+    assert statuses(tables.requests, "ignored_duplicate") == {"ambiguous"}
+    evidence = tables.requests.rows["ignored_duplicate"].alignment.readings[0].evidence
+    assert evidence.startswith("the numbers after the label and the template order of the table")
+    assert statuses(tables.requests, "ignored_publication") == {"ambiguous"}
+
+
+def test_hybrid_table3_with_a_single_other_processing_row_is_checked_with_that_row():
+    """A 2021 report printing the 2019-style single （六）其他处理 row: the 23 printed rows are read in
+    template order (R3 sums that row), the three 2021 sub-rows stay not printed."""
+    values = {c: v for c, v in VALUES.items() if not c.startswith("other_")}
+    values["other_processing"] = [sum(VALUES[c][i] for c in ("other_no_correction", "other_unpaid_fee",
+                                                              "other_other")) for i in range(7)]
+    start = TABLE3_BROKEN.index("（六） 1. 申请人无正")
+    end = TABLE3_BROKEN.index("（七）总计")
+    table3 = TABLE3_BROKEN[:start] + "（六）其他\n{other_processing}\n处理\n" + TABLE3_BROKEN[end:]
+    tables = read(dump(values, table3=table3))
+    for code, expected in values.items():
+        assert values_of(tables.requests, code) == expected, code
+    assert statuses(tables.requests, "other_other") == {"ambiguous"}
+    assert "R3_result_total" in tables.requests.rows["ignored_excessive"].alignment.readings[0].evidence

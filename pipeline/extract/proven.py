@@ -151,13 +151,14 @@ def _requests_hold(values: dict[str, list[float]], columns: tuple, template: str
     return sorted([rule.rule, *names])
 
 
-def _disagrees(table: TableReading, values: dict[str, list[float]]) -> bool:
-    """True when a cell already read from its label is not the one the template order gives."""
+def _disagreeing(table: TableReading, values: dict[str, list[float]]) -> list[str]:
+    """Rows already read from their labels whose cells are not the ones the template order gives."""
+    out = []
     for code, reading in table.rows.items():
-        for r, value in zip(reading.alignment.readings, values.get(code, ())):
-            if r.status == "blank" or (r.status == "reported" and abs(r.value - value) > TOLERANCE):
-                return True
-    return False
+        if any(r.status == "blank" or (r.status == "reported" and abs(r.value - value) > TOLERANCE)
+               for r, value in zip(reading.alignment.readings, values.get(code, ()))):
+            out.append(code)
+    return out
 
 
 def _open_rows(table: TableReading, rows: tuple[Row, ...]) -> list[str]:
@@ -165,35 +166,59 @@ def _open_rows(table: TableReading, rows: tuple[Row, ...]) -> list[str]:
             or (row.code in table.rows and any(r.status == "ambiguous" for r in table.rows[row.code].alignment.readings))]
 
 
-def requests_by_sums(stream: Stream, start: int, end: int, table: TableReading, template: str) -> TableReading:
-    """Table 3 read as the k-th run of a row's width of values for the k-th row of ``template``'s
-    layout, when the region holds exactly that many values and R1–R3 hold; else ``table`` as it is."""
-    rows = domain.layout(template, "requests")
-    open_rows = _open_rows(table, rows)
-    tokens = loose_values(stream, start, end) if open_rows else None
-    width = len(rows[0].columns) if rows else 0
-    if not tokens or len(tokens) not in (len(rows) * width, len(rows) * (width + 1)):
-        return table
+def _template_order(tokens: list[Token], rows: tuple[Row, ...]):
+    """The tokens cut into the rows' runs, an added subtotal column left out: (values per row, the
+    token positions per row, whether a subtotal was left out), or None when the count does not fit."""
+    width = len(rows[0].columns)
     counts = _counts(tokens)
-    if counts is None:
-        return table
+    if counts is None or len(tokens) not in (len(rows) * width, len(rows) * (width + 1)):
+        return None
     step = len(tokens) // len(rows)
     chunks = [counts[i:i + step] for i in range(0, len(counts), step)]
     kept, subtotal = list(range(width)), False
     if step > width:
         found = _without_subtotal(chunks)
         if found is None:
-            return table
+            return None
         kept, subtotal = found
     values = {row.code: [chunk[i] for i in kept] for row, chunk in zip(rows, chunks)}
-    rules = _requests_hold(values, rows[0].columns, template)
-    if rules is None or _disagrees(table, values):
+    positions = {row.code: [k * step + i for i in kept] for k, row in enumerate(rows)}
+    return values, positions, subtotal
+
+
+def _ambiguous(reading: RowReading, why: str) -> RowReading:
+    readings = [Reading(r.col, "ambiguous", None, None, r.token, why) for r in reading.alignment.readings]
+    return RowReading(reading.code, Alignment(readings), reading.label_line, reading.tokens)
+
+
+def requests_by_sums(stream: Stream, start: int, end: int, table: TableReading, template: str) -> TableReading:
+    """Table 3 read as the k-th run of a row's width of values for the k-th row of ``template``'s
+    layout, when the region holds exactly that many values and R1–R3 hold; else ``table`` as it is.
+
+    A row read from its label that disagrees with that reading becomes ambiguous (one of the two
+    readings is wrong, and the sums cannot tell which).
+    """
+    rows = domain.layout(template, "requests")
+    open_rows = _open_rows(table, rows)
+    tokens = loose_values(stream, start, end) if open_rows else None
+    found = _template_order(tokens, rows) if tokens else None
+    if found is None:
         return table
-    why = domain.message("proven_requests_subtotal" if subtotal else "proven_requests", rules=", ".join(rules))
+    values, positions, subtotal = found
+    rules = _requests_hold(values, rows[0].columns, template)
+    if rules is None:
+        return table
     new_rows = dict(table.rows)
-    for k, row in enumerate(rows):
+    conflicts = _disagreeing(table, values)
+    if conflicts:
+        why = domain.message("proven_conflict", rules=", ".join(rules))
+        for code in conflicts:
+            new_rows[code] = _ambiguous(table.rows[code], why)
+        return replace(table, rows=new_rows, notes=[*table.notes, f"{why}: {', '.join(conflicts)}"])
+    why = domain.message("proven_requests_subtotal" if subtotal else "proven_requests", rules=", ".join(rules))
+    for row in rows:
         if row.code in open_rows:
-            row_tokens = [tokens[k * step + i] for i in kept]
+            row_tokens = [tokens[i] for i in positions[row.code]]
             label_line = table.rows[row.code].label_line if row.code in table.rows else row_tokens[0].line
             readings = _proven_readings(row, row_tokens, values[row.code], why)
             new_rows[row.code] = RowReading(row.code, Alignment(readings), label_line, row_tokens)
