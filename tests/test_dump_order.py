@@ -202,6 +202,8 @@ def test_table4_stays_ambiguous_when_r4_fails_in_one_block():
     this), so the sums do not prove the order."""
     tables = read(dump(appeals=[10, 1, 0, 0, 0] + APPEALS[5:]))
     assert {s for row in tables.appeals.rows.values() for s, _ in cells(tables.appeals, row.code)} == {"ambiguous"}
+    assert tables.appeals.rows["litigation_direct"].alignment.readings[0].evidence == (
+        "15 values across broken header words, but R4_appeals_total fails for review: their order is not proven")
 
 
 def test_table4_blocks_on_lines_of_their_own_between_broken_header_words():

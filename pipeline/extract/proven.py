@@ -98,22 +98,28 @@ def _proven_readings(row: Row, tokens: list[Token], values: list[float], why: st
 
 def appeals_by_sums(stream: Stream, start: int, end: int, rows: tuple[Row, ...]) -> dict[str, list[Reading]] | None:
     """Table 4's values in template order when there are exactly as many as cells and R4 holds in
-    every block; None otherwise."""
+    every block. When the count fits but R4 fails in a block, every cell is ambiguous with that
+    reason; None when the count does not fit."""
     rule = _row_rule("appeals")
     tokens = loose_values(stream, start, end)
     width = sum(len(row.columns) for row in rows)
-    if rule is None or tokens is None or len(tokens) != width:
-        return None
-    counts = _counts(tokens)
+    counts = _counts(tokens) if rule is not None and tokens is not None and len(tokens) == width else None
     if counts is None:
         return None
+    failed = []
+    pos = 0
+    for row in rows:
+        block = dict(zip((c.code for c in row.columns), counts[pos:pos + len(row.columns)]))
+        if not _identity_holds(rule, block):
+            failed.append(row.code)
+        pos += len(row.columns)
+    if failed:
+        why = domain.message("unproven_appeals", count=width, rule=rule.rule, blocks=", ".join(failed))
+        return {row.code: [Reading(c.code, "ambiguous", None, None, None, why) for c in row.columns] for row in rows}
     why = domain.message("proven_appeals", rule=rule.rule)
     out, pos = {}, 0
     for row in rows:
         n = len(row.columns)
-        block = dict(zip((c.code for c in row.columns), counts[pos:pos + n]))
-        if not _identity_holds(rule, block):
-            return None
         out[row.code] = _proven_readings(row, tokens[pos:pos + n], counts[pos:pos + n], why)
         pos += n
     return out
