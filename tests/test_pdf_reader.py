@@ -137,17 +137,18 @@ def test_labels_wrapped_in_narrow_cells_without_ruling_lines_are_read_exactly():
     assert printed(result) == {key: ("reported", value) for key, value in expected_values().items()}
 
 
-def test_group_label_centred_between_a_row_label_and_its_numbers_leaves_that_row_ambiguous():
+def test_group_label_centred_between_a_row_label_and_its_numbers_is_settled_by_the_sums():
     # numbers centred in their cells, text underlined, no ruling lines: the group label (三)不予公开,
-    # centred over its eight rows, is printed between 4.保护第三方 and that row's numbers; the row is
-    # left ambiguous and every other cell is read exactly
+    # centred over its eight rows, is printed between 4.保护第三方 and that row's numbers, so the row
+    # cannot be read after its label; the table holds exactly 25 x 7 values and R1-R3 hold in
+    # template order, which places that row (with that evidence); every other cell is read as before
     result = process(write_pdf(report_blocks(), ruled=False, narrow=True, underline=True))
     got = printed(result)
     for key, value in expected_values().items():
-        if key[:2] == ("requests", "denied_third_party"):
-            assert got[key] == ("ambiguous", None), key
-        else:
-            assert got[key] == ("reported", value), key
+        assert got[key] == ("reported", value), key
+    evidence = {f["evidence"] for f in result.fact_rows() if f["row"] == "denied_third_party"}
+    assert evidence == {"read in template order: R1_balance, R2_row_total, R3_result_total hold for every row "
+                        "and column"}
 
 
 def _glyphs(text: str, x: float, top: float, size: float = 7.5) -> list[Glyph]:
@@ -209,9 +210,12 @@ def test_pdf_without_ruling_lines_reads_rows_by_position_and_never_guesses():
     for key, value in expected.items():
         if key[0] in ("proactive", "requests"):
             assert got[key] == ("reported", value), key
-    # Table 4's two-line headers wrap word by word without cell borders: left ambiguous, not guessed
-    appeals = {k: v for k, v in got.items() if k[0] == "appeals"}
-    assert appeals and all(v == ("ambiguous", None) for v in appeals.values())
+    # Table 4's two-line headers wrap word by word without cell borders, so the header words do not
+    # delimit its numbers; its fifteen values are read in template order because R4 holds in each block
+    appeals = {k: v for k, v in expected.items() if k[0] == "appeals"}
+    assert appeals and all(got[k] == ("reported", v) for k, v in appeals.items())
+    evidence = {f["evidence"] for f in result.fact_rows() if f["section"] == "appeals"}
+    assert evidence == {"read in template order: R4_appeals_total holds for every block"}
 
 
 def _canvas_pdf(draw, **kwargs) -> bytes:

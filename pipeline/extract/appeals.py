@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.extract import settle
+from pipeline.extract import proven, settle
 from pipeline.extract.align import Alignment, Reading, align
 from pipeline.extract.locate import TableRegions
 from pipeline.extract.readings import RowReading, TableReading
@@ -63,6 +63,10 @@ def read_appeals(stream: Stream, regions: TableRegions, template: str, run_toget
             break
         start = resume
     alignment = settle.by_row_sums(align(tokens, columns, run_together), "appeals")
+    if not run_together and any(r.status == "ambiguous" for r in alignment.readings):
+        by_sums = proven.appeals_by_sums(stream, regions.appeals_heading.end(), end, rows)
+        if by_sums is not None:
+            alignment = Alignment([Reading(f"{row.code}/{r.col}", *r[1:]) for row in rows for r in by_sums[row.code]])
     line = stream.cells[stream.cell_of(min(pos, len(stream.compact) - 1))].line if stream.compact else None
     by_row: dict[str, list[Reading]] = {row.code: [] for row in rows}
     for reading in alignment.readings:

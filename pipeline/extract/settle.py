@@ -89,7 +89,7 @@ def _expand_terms(terms: tuple[str, ...], template: str) -> list[str]:
     return out
 
 
-def _column_rules(template: str) -> list[tuple[list[str], list[str]]]:
+def column_rules(template: str) -> list[tuple[list[str], list[str]]]:
     return [(_expand_terms(rule.lhs_codes, template), _expand_terms(rule.rhs_codes, template))
             for rule in domain.sum_rules() if rule.section == "requests" and rule.axis == "col" and rule.is_identity]
 
@@ -109,7 +109,7 @@ def _surviving_combinations(rows: dict[str, RowReading], open_rows: list[str], t
     """Every combination of the open rows' candidates under which no assessable column rule fails."""
     known = {code: [x.value if x.status == "reported" else None for x in r.alignment.readings]
              for code, r in rows.items() if code not in open_rows}
-    rules = _column_rules(template)
+    rules = column_rules(template)
     n_cols = len(next(iter(rows.values())).alignment.readings)
     options = {code: [[_value(v) if v else None for v in c] for c in rows[code].alignment.candidates]
                for code in open_rows}

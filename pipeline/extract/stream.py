@@ -141,7 +141,7 @@ class Stream:
                     continue
                 piece_start = m.start()
                 for sub in _SIGN_SPLIT.split(piece) if ("+" in piece or "-" in piece) else (piece,):
-                    stopped = self._classify(sub, cell, piece_start, glued_next, tokens)
+                    stopped = self.classify(sub, cell, piece_start, glued_next, tokens)
                     if stopped:
                         taken = tokens[-1].end if tokens and tokens[-1].cell is cell else piece_start
                         return tokens, self.to_compact(cell_start + max(taken, piece_start))
@@ -151,35 +151,45 @@ class Stream:
             glued_next = False
         return tokens, None
 
-    def value_groups(self, compact_start: int, compact_end: int) -> list[list[Token]]:
-        """Runs of values, each within one cell (one line of a PDF text dump), between pieces of text.
-
-        A piece that is not wholly a value (a label such as ``1.属于国家秘密``) ends a run.
-        """
+    def pieces(self, compact_start: int, compact_end: int):
+        """The whitespace-free pieces of a compact span, cell by cell: (cell index, cell, match)."""
         span_start = self.to_spaced(compact_start)
         span_end = self.to_spaced(compact_end) if compact_end < len(self.compact) else len(self.spaced) + 1
-        groups: list[list[Token]] = []
         for cell_index in range(self.cell_at(span_start), len(self.cells)):
             cell_start = self.cell_starts[cell_index]
             if cell_start >= span_end:
                 break
             cell = self.cells[cell_index]
             from_char, to_char = max(0, span_start - cell_start), min(len(cell.text), span_end - cell_start)
-            current: list[Token] = []
             for m in _NON_SPACE.finditer(cell.text, from_char, to_char):
-                piece: list[Token] = []
-                if self._classify(m.group(), cell, m.start(), False, piece):
-                    if current:
-                        groups.append(current)
-                    current = []
-                else:
-                    current.extend(piece)
-            if current:
-                groups.append(current)
+                yield cell_index, cell, m
+
+    def value_groups(self, compact_start: int, compact_end: int) -> list[list[Token]]:
+        """Runs of values, each within one cell (one line of a PDF text dump), between pieces of text.
+
+        A piece that is not wholly a value (a label such as ``1.属于国家秘密``) ends a run.
+        """
+        groups: list[list[Token]] = []
+        current: list[Token] = []
+        current_cell = None
+        for cell_index, cell, m in self.pieces(compact_start, compact_end):
+            if cell_index != current_cell:
+                if current:
+                    groups.append(current)
+                current, current_cell = [], cell_index
+            piece: list[Token] = []
+            if self.classify(m.group(), cell, m.start(), False, piece):
+                if current:
+                    groups.append(current)
+                current = []
+            else:
+                current.extend(piece)
+        if current:
+            groups.append(current)
         return groups
 
     @staticmethod
-    def _classify(piece: str, cell: Cell, start: int, glued: bool, out: list[Token]) -> bool:
+    def classify(piece: str, cell: Cell, start: int, glued: bool, out: list[Token]) -> bool:
         """Append the tokens of one whitespace-free piece; True when the piece is text (stop)."""
         pos = 0
         while pos < len(piece):

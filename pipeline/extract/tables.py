@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pipeline.extract import settle
+from pipeline.extract import proven, settle
 from pipeline.extract.appeals import read_appeals
 from pipeline.extract.locate import locate_tables, table_window
 from pipeline.extract.readings import RowReading, TableReading, Tables
 from pipeline.extract.rows import read_proactive, read_requests, row_readers
 from pipeline.extract.stream import Stream
-from pipeline.extract.template import decide_template
+from pipeline.extract.template import decide_template, older_template_of
 from pipeline.ingest.readers import Document
 
 __all__ = ["RowReading", "TableReading", "Tables", "read_tables"]
@@ -35,6 +35,10 @@ def read_tables(doc: Document) -> Tables:
     requests = TableReading("requests", found=regions.first_request is not None)
     if "requests" in readers:
         requests = settle_requests(read_requests(readers["requests"], choice, run_together), run_together)
+        if not run_together:
+            layout_template = older_template_of("requests") if choice.hybrid else choice.template
+            requests = proven.requests_by_sums(stream, regions.requests_start, regions.requests_end, requests,
+                                               layout_template)
     appeals = TableReading("appeals", found=regions.appeals_heading is not None)
     if regions.appeals_heading is not None and choice.template:
         appeals = read_appeals(stream, regions, choice.template, run_together)
