@@ -30,7 +30,7 @@ clean:
 
 # --- analysis layer ----------------------------------------------------------------------------------
 # `make notebooks` runs every notebook on the dataset `make dataset` built (DATASET=... for another one)
-# and writes their charts to notebooks/figures/. Its extra dependencies are installed here only.
+# and writes their charts to <dataset>-figures/ beside the dataset. Its extra dependencies are installed here only.
 DATASET  ?= $(OUT)
 NB_STAMP := $(VENV)/.notebooks-installed
 

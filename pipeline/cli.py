@@ -88,10 +88,21 @@ def build(
             jobs=jobs or os.cpu_count() or 1, cache_folder=None if no_cache else cache,
             on_progress=lambda n: progress.update(task, advance=n),
             record={"hidden_entries_left_out": found.hidden, "manifest_rows_without_file": unmatched})
+    counts = _print_build_summary(summary, len(sources), out)
+    if found.hidden:
+        _warn(f"{len(found.hidden)} hidden entr{'y' if len(found.hidden) == 1 else 'ies'} (name starting with '.') "
+              f"left out: {_first(found.hidden, 5)}")
+    if strict and (counts["partial"] or counts["rejected"]):
+        _error(f"--strict: {counts['partial'] + counts['rejected']} file(s) not parsed (listed above)")
+        raise typer.Exit(1)
+
+
+def _print_build_summary(summary, n_files: int, out: Path) -> dict[str, int]:
+    """Counts on stdout; the files not parsed named with their reasons on stderr (the first LISTED)."""
     reports = summary.reports
     counts = {s: reports.filter(reports["status"] == s).height for s in ("parsed", "partial", "rejected")}
     typer.echo(
-        f"{len(sources)} files: {counts['parsed']} parsed, {counts['partial']} partial, {counts['rejected']} rejected; "
+        f"{n_files} files: {counts['parsed']} parsed, {counts['partial']} partial, {counts['rejected']} rejected; "
         f"{summary.n_cells} cells ({summary.n_ambiguous} ambiguous); {summary.n_failed} rule violations -> {out}"
     )
     for status in ("rejected", "partial"):
@@ -102,12 +113,7 @@ def build(
                 console.print(Text(f"  {source_file}: {reason}"))
             if len(named) > LISTED:
                 console.print(f"  and {len(named) - LISTED} more (reports.parquet lists them all)")
-    if found.hidden:
-        _warn(f"{len(found.hidden)} hidden entr{'y' if len(found.hidden) == 1 else 'ies'} (name starting with '.') "
-              f"left out: {_first(found.hidden, 5)}")
-    if strict and (counts["partial"] or counts["rejected"]):
-        _error(f"--strict: {counts['partial'] + counts['rejected']} file(s) not parsed (listed above)")
-        raise typer.Exit(1)
+    return counts
 
 
 LISTED = 20  # files named in the terminal; reports.parquet has all
