@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline import cache as cache_mod
-from pipeline.checks import copies, rules
+from pipeline.checks import across_years, copies, rules
 from pipeline.knowledge import schemas
 from pipeline.warehouse import store
 from pipeline.ingest.discover import SourceFile
@@ -69,7 +69,8 @@ def _drop_duplicates(result: BatchResult, first_seen: dict[str, str]) -> BatchRe
     dup_ids = list(set(reports.filter(pl.col("source_file").is_in(dup_files))["report_id"]))
     return BatchResult(reports, result.facts.filter(~pl.col("source_file").is_in(dup_files)),
                        result.violations.filter(~pl.col("report_id").is_in(dup_ids)),
-                       result.cross_year.filter(~pl.col("report_id").is_in(dup_ids)))
+                       result.cross_year.filter(~pl.col("report_id").is_in(dup_ids)),
+                       result.across.filter(~pl.col("report_id").is_in(dup_ids)))
 
 
 def _run_batches(batches, limits, cache_folder, jobs):
@@ -110,7 +111,7 @@ class BuildSummary:
     version: Path
 
 
-_BATCH_PARTS = ("reports", "facts", "violations", "cross_year")
+_BATCH_PARTS = ("reports", "facts", "violations", "cross_year", "across")
 
 
 def _load_batch(cache: cache_mod.Cache, key: str) -> BatchResult | None:
@@ -142,9 +143,10 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
             return unchanged
     counts = {"cells": 0, "ambiguous": 0, "failed": 0}
     with store.DatasetWriter(out) as writer:
-        cross = store.Spill(writer.version / ".cross-year-operands", key="agency_key")
-        reports = _write_batches(writer, batches, keys, cache, limits, jobs, counts, cross, on_progress)
-        report_frame = _check_across_reports(writer, reports, cross, counts)
+        spills = (store.Spill(writer.version / ".cross-year-operands", key="agency_key"),
+                  store.Spill(writer.version / ".across-years-operands", key="agency_key"))
+        reports = _write_batches(writer, batches, keys, cache, limits, jobs, counts, spills, on_progress)
+        report_frame = _check_across_reports(writer, reports, spills, counts)
         writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts,
                                          **(record or {})})
         version = writer.commit(report_frame)
@@ -153,7 +155,8 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
 
 
 def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None], cache: cache_mod.Cache,
-                   limits: Limits, jobs: int, counts: dict, cross: store.Spill, on_progress) -> list[pl.DataFrame]:
+                   limits: Limits, jobs: int, counts: dict, spills: tuple[store.Spill, store.Spill],
+                   on_progress) -> list[pl.DataFrame]:
     """Every batch, from the cache or read now, streamed into the dataset in input order. Fills
     ``keys`` (None for a batch that must be read again next time), ``counts`` and the cross-year
     operands; returns the batches' report rows."""
@@ -178,26 +181,33 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
         counts["ambiguous"] += printed.filter(pl.col("status") == "ambiguous").height
         counts["failed"] += result.violations.filter(pl.col("outcome") == "failed").height
         reports.append(result.reports)
-        cross.add(result.cross_year)
+        spills[0].add(result.cross_year)
+        spills[1].add(result.across)
         if on_progress:
             on_progress(len(batch))
     return reports
 
 
-def _check_across_reports(writer: store.DatasetWriter, reports: list[pl.DataFrame], cross: store.Spill,
-                          counts: dict) -> pl.DataFrame:
+def _check_across_reports(writer: store.DatasetWriter, reports: list[pl.DataFrame],
+                          spills: tuple[store.Spill, store.Spill], counts: dict) -> pl.DataFrame:
     """The rules that compare reports with each other (one copy per agency and year, chosen once for
     the whole dataset; then an agency bucket at a time) and the copies of one report with each other;
     returns the final report rows."""
     report_frame = copies.preferred_copies(pl.concat(reports) if reports else schemas.reports_frame([]))
     preferred = report_frame.filter(pl.col("preferred"))["report_id"]
     cross_failed = []
-    for operands in cross.buckets():
+    for operands in spills[0].buckets():
         found = rules.evaluate(operands, scope="cross_year", preferred=preferred)
         schemas.validate_violations(found.violations)
         writer.write("violations", found.violations)
         writer.write("cross_year_checks", found.cross_year)
         cross_failed.append(found.violations.filter(pl.col("outcome") == "failed").select("report_id"))
+    for operands in spills[1].buckets():  # the reviewer's checks across years: prose reused, counts jumping
+        findings, shares = across_years.check_bucket(operands, preferred)
+        schemas.validate_violations(findings)
+        writer.write("violations", findings)
+        writer.write("prose_reuse", shares)
+        cross_failed.append(findings.select("report_id"))
     cross_failed.append(_merge_copies(writer, report_frame))
     cross_failed = pl.concat(cross_failed) if cross_failed else pl.DataFrame(schema={"report_id": pl.String})
     counts["failed"] += cross_failed.height
@@ -229,7 +239,7 @@ def _unchanged_dataset(out: Path, keys: list[str]) -> BuildSummary | None:
         if record.get("builder") != cache_mod.builder_version() or record.get("batches") != keys:
             return None
         reports = pl.read_parquet(out / "reports.parquet")
-        if not all((out / f"{name}.parquet").exists() for name in ("facts", "violations", "cross_year_checks")):
+        if not all((out / f"{name}.parquet").exists() for name in store.STREAMS):
             return None
     except (OSError, ValueError, pl.exceptions.ComputeError):
         return None

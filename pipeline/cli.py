@@ -155,6 +155,17 @@ def check(
     summary = quality.rule_summary(facts, violations, reports)
     _print_frame(summary, "Rules")
     _print_frame(quality.worst_reports(reports, violations, top), f"Reports needing attention (top {top})")
+    from pipeline.warehouse import query as query_mod
+
+    con = query_mod.connect(dataset)
+    try:
+        review = con.sql("SELECT * FROM report_quality").pl()
+    finally:
+        con.close()
+    outcomes = {family: review[family].value_counts().sort(family).rows() for family in quality.REVIEW_FAMILIES}
+    typer.echo("Reviewer's checks: " + "; ".join(
+        f"{family} " + ", ".join(f"{n} {outcome}" for outcome, n in counts) for family, counts in outcomes.items()))
+    _print_frame(quality.reviewer_findings(review, top), f"Reviewer's findings (top {top})", max_text=110)
     official = summary.filter(summary["severity"] == "official")["failed"].sum()
     if strict and official:
         _error(f"{official} official rule failure(s)")

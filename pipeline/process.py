@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline import cache as cache_mod
-from pipeline.checks import rules
+from pipeline.checks import across_years, review, rules
 from pipeline.knowledge import schemas
 from pipeline.ingest.decode import decode
 from pipeline.ingest.discover import SourceFile, sha256_hex
@@ -42,6 +42,7 @@ class ReportResult:
     # False when the result depends on more than the file's bytes and the builder (a time or page
     # limit cut the reading short, a converter was missing or slow): such results are never cached
     cacheable: bool = True
+    across: dict | None = None  # what the checks across years need of this report (checks.across_years)
 
     def fact_rows(self) -> list[dict]:
         """The facts as dicts with every column (for inspection and tests)."""
@@ -150,7 +151,7 @@ def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -
         year_source="manifest" if source.manifest_year else ("text" if meta.year else None),
     )
     report.update(_agency_fields(report["agency"]))
-    publication = read_publication(doc.lines, doc.properties)
+    publication = read_publication(doc.lines, doc.properties, report["year"])
     report.update(published=publication.published, published_source=publication.published_source,
                   source_url=publication.source_url)
     manifest_notes = _manifest_disagreements(source, meta)
@@ -173,7 +174,8 @@ def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -
     facts = table_facts(tables)
     report.update(_status(tables, facts))
     report["notes"] = "; ".join([*manifest_notes, *(n for t in tables.all() for n in t.notes)]) or None
-    return ReportResult(report, facts, reading_findings(tables, report["report_id"]))
+    findings = reading_findings(tables, report["report_id"]) + review.review(report, doc, tables, facts)
+    return ReportResult(report, facts, findings, across=across_years.operands(report, tables.prose, facts))
 
 
 def _agency_fields(agency: str | None) -> dict:
@@ -264,6 +266,7 @@ class BatchResult:
     facts: pl.DataFrame
     violations: pl.DataFrame  # within-report rules and reading findings
     cross_year: pl.DataFrame  # the operands of the cross-year rules (checked once all batches are in)
+    across: pl.DataFrame  # the operands of the reviewer's checks across years (prose, counts)
     cacheable: bool = True  # every report of the batch is (see ReportResult.cacheable)
 
 
@@ -284,11 +287,11 @@ def process_file_cached(source: SourceFile, limits: Limits, cache: cache_mod.Cac
     name = _report_key(source, sha256_hex(data), limits)
     stored = cache.get("report", name)
     if stored is not None:
-        report, facts, findings = stored
-        return ReportResult({**report, "source_file": source.source_file}, facts, findings)
+        report, facts, findings, across = stored
+        return ReportResult({**report, "source_file": source.source_file}, facts, findings, across=across)
     result = process_data(source, data, limits)
     if result.cacheable:
-        cache.put("report", name, (result.report, result.facts, result.findings))
+        cache.put("report", name, (result.report, result.facts, result.findings, result.across))
     return result
 
 
@@ -323,7 +326,8 @@ def batch_frames(results: list[ReportResult]) -> BatchResult:
                .drop("n_failed"))
     schemas.validate_facts(facts)
     schemas.validate_violations(violations)
-    return BatchResult(reports, facts, violations, rules.cross_year_operands(facts),
+    across = across_years.operands_frame([r.across for r in kept if r.across is not None])
+    return BatchResult(reports, facts, violations, rules.cross_year_operands(facts), across,
                        cacheable=all(r.cacheable for r in kept))
 
 

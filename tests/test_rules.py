@@ -47,7 +47,8 @@ def test_a_negative_count_is_ambiguous_and_a_plausibility_finding():
     result = process_bytes(SourceFile(None, "r.txt"), text.encode())
     cell = [f for f in result.fact_rows() if f["row"] == "administrative_penalty"][0]
     assert (cell["status"], cell["value"]) == ("ambiguous", None)
-    assert [(v["rule"], v["actual"]) for v in result.findings] == [("P0_non_negative", -7.0)]
+    assert [(v["rule"], v["actual"]) for v in result.findings if v["rule"].startswith("P")] == [
+        ("P0_non_negative", -7.0)]
 
 
 def test_cross_year_carry_over_compares_consecutive_years_of_one_agency():

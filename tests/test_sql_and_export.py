@@ -30,9 +30,9 @@ def test_sql_prints_json_and_a_table(sample_dataset):
     result = ogi("sql", "SELECT agency, reviews, lawsuits FROM report_summary WHERE year = 2019", "--json",
                  "--dataset", sample_dataset / "ogi.duckdb")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == [{"agency": "衡阳市人民政府办公室", "reviews": 3.0, "lawsuits": 1.0}]
-    table = ogi("sql", "SELECT rule, count(*) AS n FROM violations WHERE outcome = 'failed' GROUP BY rule "
-                "ORDER BY rule", "--db", sample_dataset)
+    assert json.loads(result.stdout) == [{"agency": "衡阳市人民政府办公室", "reviews": 3, "lawsuits": 1}]
+    table = ogi("sql", "SELECT rule, count(*) AS n FROM violations WHERE outcome = 'failed' AND rule LIKE 'R%' "
+                "GROUP BY rule ORDER BY rule", "--db", sample_dataset)
     assert table.exit_code == 0
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in table.stdout.splitlines() if "│" in line]
     assert cells == [["R1_balance", "5"], ["R2_row_total", "3"], ["R3_result_total", "4"]]

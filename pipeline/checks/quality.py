@@ -54,3 +54,20 @@ def worst_reports(reports: pl.DataFrame, violations: pl.DataFrame, limit: int = 
         .select("source_file", "agency", "year", "status", "official", "definitional", "other_rules", "n_ambiguous",
                 "reason")
     )
+
+
+REVIEW_FAMILIES = ("completeness", "prose", "deadline", "reuse", "year_on_year", "copies")
+
+
+def reviewer_findings(report_quality: pl.DataFrame, limit: int = 10) -> pl.DataFrame:
+    """Reports with a failed reviewer's check (report_quality), most families failed first, with the
+    first finding of each failed family."""
+    failed = pl.sum_horizontal([(pl.col(f) == "failed").cast(pl.Int32) for f in REVIEW_FAMILIES])
+    details = pl.concat_str([pl.when(pl.col(f) == "failed").then(pl.lit(f"{f}: ") + pl.col(f"{f}_details")
+                                                                 .str.split(" | ").list.first())
+                             for f in REVIEW_FAMILIES], separator="; ", ignore_nulls=True)
+    return (report_quality.with_columns(failed.alias("families_failed"), details.alias("findings"))
+            .filter(pl.col("families_failed") > 0)
+            .sort(["families_failed", "year", "source_file"], descending=[True, False, False])
+            .head(limit)
+            .select("source_file", "agency", "year", *REVIEW_FAMILIES, "findings"))

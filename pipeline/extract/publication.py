@@ -60,7 +60,8 @@ def parse_date(text: str | None) -> dt.date | None:
         return None
 
 
-def read_publication(lines: list[str], properties: dict[str, str]) -> Publication:
+def read_publication(lines: list[str], properties: dict[str, str], year: int | None = None) -> Publication:
+    """``year``: the report's year; a file created after the year that follows it is not its publication."""
     url = properties.get("url") or next((m.group(1) for line in lines[:80]
                                          if (m := _SOURCE_URL_LINE.search(line))), None)
     for key, source in _PROPERTY_SOURCES:
@@ -77,6 +78,6 @@ def read_publication(lines: list[str], properties: dict[str, str]) -> Publicatio
             return Publication(date, "date under the signature", url)
     for key, source in _CREATION_SOURCES:
         date = parse_date(properties.get(key))
-        if date:
-            return Publication(date, source, url)
+        if date and (year is None or date.year <= year + 1):
+            return Publication(date, source, url)  # a file made years later is a copy, not the publication
     return Publication(None, None, url)

@@ -34,6 +34,7 @@ class Tables:
     template: str | None
     run_together: bool
     notes: list[str] = field(default_factory=list)
+    prose: list = field(default_factory=list)  # ProseLine: the text outside the tables (extract.prose)
 
     def all(self) -> tuple[TableReading, TableReading, TableReading]:
         return (self.proactive, self.requests, self.appeals)

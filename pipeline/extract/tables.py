@@ -12,6 +12,7 @@ from dataclasses import replace
 from pipeline.extract import proven, settle
 from pipeline.extract.appeals import read_appeals
 from pipeline.extract.locate import locate_tables, table_window
+from pipeline.extract.prose import prose_lines
 from pipeline.extract.readings import RowReading, TableReading, Tables
 from pipeline.extract.rows import read_proactive, read_requests, row_readers
 from pipeline.extract.stream import Stream
@@ -22,7 +23,8 @@ __all__ = ["RowReading", "TableReading", "Tables", "read_tables"]
 
 
 def read_tables(doc: Document) -> Tables:
-    stream = Stream(table_window(doc.cells))
+    window = table_window(doc.cells)
+    stream = Stream(window)
     regions = locate_tables(stream)
     choice = decide_template(stream, regions)
     readers = row_readers(stream, regions, choice)
@@ -42,7 +44,8 @@ def read_tables(doc: Document) -> Tables:
     appeals = TableReading("appeals", found=regions.appeals_heading is not None)
     if regions.appeals_heading is not None and choice.template:
         appeals = read_appeals(stream, regions, choice.template, run_together)
-    return Tables(proactive, requests, appeals, choice.template, run_together, choice.notes)
+    prose = prose_lines(doc.cells[:len(doc.cells) - len(window)], stream, regions)
+    return Tables(proactive, requests, appeals, choice.template, run_together, choice.notes, prose)
 
 
 def settle_requests(table: TableReading, run_together: bool) -> TableReading:

@@ -320,3 +320,57 @@ def signed_columns() -> frozenset[str]:
 def derived_row(section: str) -> DerivedSum | None:
     """The derived row of a section (2021 other_processing = its three sub-rows), if any."""
     return next((d for d in derived_sums() if d.section == section), None)
+
+
+# --- the reviewer's checks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    part: int
+    name_zh: str
+    regex: re.Pattern  # the heading's words, variants included
+
+
+@cache
+def parts() -> tuple[Part, ...]:
+    """The six parts of a report (parts.csv)."""
+    return tuple(Part(int(r["part"]), r["name_zh"], re.compile(r["pattern"])) for r in read_table("parts.csv"))
+
+
+@dataclass(frozen=True, slots=True)
+class ProseClaim:
+    rule: str
+    regex: re.Pattern  # group 1 is the number the prose states
+    targets: tuple[tuple[tuple[str, str, str], ...], ...]  # alternatives, each a sum of (section, row, col)
+    context: re.Pattern | None  # the sentence must also say this (reviews about information disclosure)
+
+
+def _cells(term_sum: str) -> tuple[tuple[str, str, str], ...]:
+    return tuple(tuple(term.strip().split("/")) for term in term_sum.split("+"))
+
+
+@cache
+def prose_claims() -> tuple[ProseClaim, ...]:
+    """Phrases of the prose that state a table cell (prose_claims.csv), one line per pattern."""
+    return tuple(ProseClaim(r["rule"], re.compile(r["pattern"]),
+                            tuple(_cells(alternative) for alternative in r["target"].split("|")),
+                            re.compile(r["context"]) if r["context"] else None)
+                 for r in read_table("prose_claims.csv"))
+
+
+@cache
+def deadlines() -> dict[str, tuple[int, int]]:
+    """Agency kind -> (month, day) of the year after the report's year (deadlines.csv)."""
+    return {r["kind"]: (int(r["month"]), int(r["day"])) for r in read_table("deadlines.csv")}
+
+
+@cache
+def boilerplate() -> re.Pattern:
+    """Sentences every report says (boilerplate.csv): left out when prose is compared across years."""
+    return re.compile("|".join(f"(?:{r['pattern']})" for r in read_table("boilerplate.csv")))
+
+
+@cache
+def threshold(name: str) -> float:
+    return float(next(r["value"] for r in read_table("thresholds.csv") if r["name"] == name))

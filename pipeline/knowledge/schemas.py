@@ -35,6 +35,9 @@ VIOLATION_SCHEMA = {
 # Every instance of a cross-year rule, passed ones included (cross_year.parquet): the cross_year view
 # reads these, so each rule is computed once, in rules.py.
 CROSS_YEAR_SCHEMA = {**VIOLATION_SCHEMA, "previous_report_id": pl.String, "key": pl.String}
+# The reuse of last year's prose per report that has a previous year (prose_reuse.parquet, check S).
+REUSE_SCHEMA = {"report_id": pl.String, "previous_report_id": pl.String, "reuse_share": pl.Float64,
+                "n_sentences": pl.Int32, "repeated": pl.List(pl.String)}
 REPORT_COLUMNS = list(REPORT_SCHEMA)
 FACT_COLUMNS = list(FACT_SCHEMA)
 
@@ -239,6 +242,22 @@ class CrossYearChecks(pa.DataFrameModel):
     message: str = pa.Field(description="what the rule says and what was found")
     previous_report_id: str = pa.Field(description="the earlier year's report (preferred copy)")
     key: str = pa.Field(description="the column (X1) or row (X2, X3) the instance is about")
+
+    class Config:
+        strict = True
+
+
+class ProseReuse(pa.DataFrameModel):
+    """How much of a report's prose repeats the same agency's report of the year before (check S)."""
+
+    report_id: str = pa.Field(description="the report (preferred copy of its agency and year)")
+    previous_report_id: str = pa.Field(description="the agency's report of the year before (preferred copy)")
+    reuse_share: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1},
+                                       description="share of the prose's characters in sentences repeated from "
+                                                   "the year before (numbers masked; boilerplate and sentences "
+                                                   "shorter than thresholds.csv's reuse_min_chars left out)")
+    n_sentences: pl.Int32 = pa.Field(ge=0, description="sentences of the prose compared")
+    repeated: pl.List(pl.String) = pa.Field(description="the repeated sentences (numbers written #)")
 
     class Config:
         strict = True

@@ -163,6 +163,8 @@ def report_summary(name: str = "report_summary") -> pa.DataFrameSchema:
                                               "not read", False),
         "n_copy_conflicts": _column(pl.Int64, "cells the copies of the report print differently (rule M1; they are "
                                               "ambiguous in report_cells)", False),
+        "reuse_share": _column(pl.Float64, "share of the prose repeated from the agency's report of the year before "
+                                           "(prose_reuse, check S); null without a previous year"),
     }
     which = ("one per agency and year, from report_cells (the preferred copy's cells, or the merge of its copies: "
              "a cell read by any copy is read)" if name == "report_summary"
@@ -211,9 +213,61 @@ REPORT_CELLS = pa.DataFrameSchema(
 )
 
 
+RULES = pa.DataFrameSchema(
+    {
+        "rule": _column(str, "rule id (violations.rule); its first letter is its family: R sums, P plausibility, X "
+                             "cross-year, M copies, C completeness, T prose against tables, D deadline, S reuse, Y "
+                             "year on year", False),
+        "check": _column(str, "how the rule is checked: sum, reading, copies, completeness, prose, deadline, reuse, "
+                              "year_on_year", False),
+        "severity": _column(str, "severity of a failure", False),
+        "section": _column(str, "table of a sum rule"),
+        "scope": _column(str, "report, cross_year or copies", False),
+        "message": _column(str, "what the rule says", False),
+    },
+    name="rules", description="every rule of pipeline/knowledge/data/rules.csv: what a violation's rule id means")
+
+
+def _family_columns() -> dict[str, pa.Column]:
+    families = {"sums": "the sum rules R1–R4 and plausibility P (rules.csv, check sum)",
+                "completeness": "the six parts and the three tables (C)", "prose": "prose against tables (T)",
+                "deadline": "publication deadline (D)", "reuse": "prose reused from the year before (S)",
+                "year_on_year": "counts against the year before (Y)", "copies": "copies of the report agree (M)"}
+    out = {}
+    for family, what in families.items():
+        out[family] = _column(str, f"{what}: failed, not_assessable (only unassessable instances) or passed "
+                                   "(nothing found)", False)
+        out[f"{family}_failed"] = _column(pl.Int64, f"{what}: failed instances", False)
+        out[f"{family}_details"] = _column(str, f"{what}: the messages of its findings")
+    return out
+
+
+REPORT_QUALITY = pa.DataFrameSchema(
+    {
+        "report_id": _column(str, "the report", False),
+        "source_file": _column(str, "input file", False),
+        "agency": _column(str, "reporting body"),
+        "year": _column(pl.Int16, "the year the report is about"),
+        "status": _column(str, "parsed or partial", False),
+        "preferred": _column(bool, "the copy used for its agency and year", False),
+        "kind": _column(str, "kind of agency (decides the deadline)"),
+        "published": _column(pl.Date, "publication date"),
+        "published_source": _column(str, "where the date comes from"),
+        **_family_columns(),
+        "reuse_share": _column(pl.Float64, "share of the prose repeated from the year before"),
+        "previous_report_id": _column(str, "the report of the year before that the prose was compared with"),
+    },
+    name="report_quality",
+    description="the reviewer's view: one row per readable file with the outcome of each family of checks "
+                "(sums, completeness, prose against tables, deadline, reuse, year on year, copies) and the "
+                "messages of its findings; ogi check prints it",
+)
+
+
 def warehouse() -> dict[str, pa.DataFrameSchema]:
     """Every view and table of ogi.duckdb beyond the Parquet ones, by name."""
-    out = {"labels": LABELS, "report_copies": REPORT_COPIES, "cells": CELLS, "report_cells": REPORT_CELLS}
+    out = {"labels": LABELS, "rules": RULES, "report_copies": REPORT_COPIES, "cells": CELLS,
+           "report_cells": REPORT_CELLS, "report_quality": REPORT_QUALITY}
     out |= {section: section_view(section) for section in SECTION_COLUMN_NAMES}
     out |= {"report_summary": report_summary(), "report_summary_all": report_summary("report_summary_all"),
             "cross_year": CROSS_YEAR}
@@ -222,7 +276,8 @@ def warehouse() -> dict[str, pa.DataFrameSchema]:
 
 def parquet_models() -> dict[str, type[pa.DataFrameModel]]:
     return {"facts": schemas.Facts, "reports": schemas.Reports, "violations": schemas.Violations,
-            "cross_year_checks": schemas.CrossYearChecks, "merged_copies": schemas.Facts}
+            "cross_year_checks": schemas.CrossYearChecks, "merged_copies": schemas.Facts,
+            "prose_reuse": schemas.ProseReuse}
 
 
 PARQUET_DESCRIPTIONS = {
@@ -239,4 +294,6 @@ PARQUET_DESCRIPTIONS = {
                          "years; the failed and not assessable ones are also in violations",
     "merged_copies": "merged_copies.parquet: for reports given by several files (copies), one reading of each "
                      "cell merged from the copies (see report_cells); columns as in facts",
+    "prose_reuse": "prose_reuse.parquet: for every report whose agency has a report of the year before, the share "
+                   "of its prose repeated from it and the repeated sentences (check S)",
 }

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from pipeline.knowledge import labels, schemas, view_schemas
 from pipeline.warehouse import views
@@ -17,7 +18,8 @@ from pipeline.warehouse import views
 DICTIONARY_PATH = Path("docs/data_dictionary.md")
 _EMPTY_FRAMES = {"facts": schemas.facts_frame, "reports": schemas.reports_frame,
                  "violations": schemas.violations_frame, "cross_year_checks": schemas.cross_year_frame,
-                 "merged_copies": schemas.facts_frame}
+                 "merged_copies": schemas.facts_frame,
+                 "prose_reuse": lambda rows: pl.DataFrame(schema=schemas.REUSE_SCHEMA)}
 
 
 def _cell(text) -> str:

@@ -32,8 +32,12 @@ from pipeline.knowledge import schemas
 from pipeline.warehouse import views
 
 # What a dataset folder holds (besides nothing else): a folder with other files is not replaced.
+# The Parquet files written batch by batch, with their columns.
+STREAMS = {"facts": schemas.FACT_SCHEMA, "violations": schemas.VIOLATION_SCHEMA,
+           "cross_year_checks": schemas.CROSS_YEAR_SCHEMA, "merged_copies": schemas.FACT_SCHEMA,
+           "prose_reuse": schemas.REUSE_SCHEMA}
 DATASET_FILES = frozenset({"facts.parquet", "reports.parquet", "violations.parquet", "cross_year_checks.parquet",
-                           "merged_copies.parquet",
+                           "merged_copies.parquet", "prose_reuse.parquet",
                            "ogi.duckdb", "ogi.duckdb.wal", "build.json"})
 VERSION_PREFIX = "build-"
 
@@ -124,10 +128,7 @@ class DatasetWriter:
         builds.mkdir(parents=True, exist_ok=True)
         self.version = builds / f"{VERSION_PREFIX}{uuid.uuid4().hex[:12]}"
         self.version.mkdir()
-        self._schemas = {"facts": _arrow_schema(schemas.FACT_SCHEMA),
-                         "violations": _arrow_schema(schemas.VIOLATION_SCHEMA),
-                         "cross_year_checks": _arrow_schema(schemas.CROSS_YEAR_SCHEMA),
-                         "merged_copies": _arrow_schema(schemas.FACT_SCHEMA)}
+        self._schemas = {name: _arrow_schema(schema) for name, schema in STREAMS.items()}
         self._writers = {name: pq.ParquetWriter(self.version / f"{name}.parquet", schema, **_PARQUET_OPTIONS)
                          for name, schema in self._schemas.items()}
         self._finished: list[str] = []

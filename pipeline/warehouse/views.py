@@ -56,15 +56,55 @@ def _labels_table() -> list[str]:
         template = member_templates.pop() if len(member_templates) == 1 else "both"
         rows.append((g.section, g.axis, "group", g.group, template, g.order, g.label_zh, g.label_en, g.parent, g.note))
 
-    def literal(v):
-        return "NULL" if v is None else str(v) if isinstance(v, int) else quote(v)
-
-    values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
+    values = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
     return [
         "CREATE OR REPLACE TABLE labels (section VARCHAR, axis VARCHAR, kind VARCHAR, code VARCHAR, "
         "template VARCHAR, \"order\" INTEGER, label_zh VARCHAR, label_en VARCHAR, parent_group VARCHAR, note VARCHAR)",
         f"INSERT INTO labels VALUES {values}",
     ]
+
+
+def _literal(value) -> str:
+    return "NULL" if value is None else str(value) if isinstance(value, int) else quote(value)
+
+
+def _rules_table() -> list[str]:
+    rows = [(r["rule"], r["check"], r["severity"], r["section"] or None, r["scope"], r["message"])
+            for r in domain.read_table("rules.csv")]
+    values = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
+    return ["CREATE OR REPLACE TABLE rules (rule VARCHAR, \"check\" VARCHAR, severity VARCHAR, section VARCHAR, "
+            "scope VARCHAR, message VARCHAR)", f"INSERT INTO rules VALUES {values}"]
+
+
+# The reviewer's families in report_quality, by the check column of rules.csv.
+QUALITY_FAMILIES = {"sums": "sum", "completeness": "completeness", "prose": "prose", "deadline": "deadline",
+                    "reuse": "reuse", "year_on_year": "year_on_year", "copies": "copies"}
+
+
+def _report_quality() -> str:
+    per_family = ",\n       ".join(
+        f"""CASE WHEN count(*) FILTER (WHERE k."check" = {quote(check)} AND v.outcome = 'failed') > 0 THEN 'failed'
+            WHEN count(*) FILTER (WHERE k."check" = {quote(check)}) > 0 THEN 'not_assessable'
+            ELSE 'passed' END AS {family},
+       count(*) FILTER (WHERE k."check" = {quote(check)} AND v.outcome = 'failed') AS {family}_failed,
+       string_agg(v.message, ' | ' ORDER BY v.rule, v.section, v.row, v.col)
+           FILTER (WHERE k."check" = {quote(check)}) AS {family}_details"""
+        for family, check in QUALITY_FAMILIES.items())
+    return f"""CREATE OR REPLACE VIEW report_quality AS
+WITH families AS (
+    SELECT r.report_id,
+       {per_family}
+    FROM reports r
+    LEFT JOIN violations v ON v.report_id = r.report_id
+    LEFT JOIN rules k ON k.rule = v.rule
+    WHERE r.status <> 'rejected'
+    GROUP BY r.report_id)
+SELECT r.report_id, r.source_file, r.agency, r.year, r.status, r.preferred, r.kind, r.published, r.published_source,
+       f.* EXCLUDE (report_id), u.reuse_share, u.previous_report_id
+FROM reports r
+JOIN families f ON f.report_id = r.report_id
+LEFT JOIN prose_reuse u ON u.report_id = r.report_id
+ORDER BY r.year, r.agency, r.source_file"""
 
 
 def _report_copies() -> str:
@@ -119,9 +159,9 @@ def _summary_expression(column: labels.SummaryColumn) -> str:
 
 def _flag_expression(column: labels.SummaryColumn) -> str:
     """True when a rule comparing this total with its parts failed on one of its cells."""
-    concerns = (f"rule IN {in_list(column.parts_rules)} AND section = {quote(column.section)} "
-                f"AND (row IS NULL OR row IN {in_list(column.rows)}) "
-                f"AND (col IS NULL OR col = {quote(column.col)})")
+    concerns = (f"v.rule IN {in_list(column.parts_rules)} AND v.section = {quote(column.section)} "
+                f"AND (v.row IS NULL OR v.row IN {in_list(column.rows)}) "
+                f"AND (v.col IS NULL OR v.col = {quote(column.col)})")
     return f"coalesce(bool_or({concerns}), false) AS {column.flag}"
 
 
@@ -140,21 +180,22 @@ WITH sums AS (
            count(*) FILTER (WHERE status = 'ambiguous')::INTEGER AS n_ambiguous
     FROM {cells} GROUP BY {keys}),
 findings AS (
-    SELECT report_id,
+    SELECT v.report_id,
            {flags},
-           count(*) FILTER (WHERE outcome = 'not_assessable') AS n_not_assessable,
-           count(*) FILTER (WHERE outcome = 'failed' AND severity = 'copies') AS n_copy_conflicts
-    FROM violations GROUP BY report_id)
+           count(*) FILTER (WHERE v.outcome = 'not_assessable' AND k."check" = 'sum') AS n_not_assessable,
+           count(*) FILTER (WHERE v.outcome = 'failed' AND k."check" = 'copies') AS n_copy_conflicts
+    FROM violations v JOIN rules k ON k.rule = v.rule GROUP BY v.report_id)
 SELECT r.report_id, r.source_file, r.agency, r.year, r.template, r.status, r.copies::BIGINT AS copies, r.preferred,
        r.region_code, r.province, r.prefecture, r.county, r.level, r.kind, r.published,
        s.* EXCLUDE ({keys}, n_cells, n_ambiguous),
        {outer_flags},
        coalesce(s.n_cells, r.n_cells) AS n_cells, coalesce(s.n_ambiguous, r.n_ambiguous) AS n_ambiguous,
        r.n_violations, coalesce(f.n_not_assessable, 0) AS n_not_assessable,
-       coalesce(f.n_copy_conflicts, 0) AS n_copy_conflicts
+       coalesce(f.n_copy_conflicts, 0) AS n_copy_conflicts, u.reuse_share
 FROM reports r
 LEFT JOIN sums s ON {join}
 LEFT JOIN findings f ON f.report_id = r.report_id
+LEFT JOIN prose_reuse u ON u.report_id = r.report_id
 WHERE r.status <> 'rejected' {reports_filter}
 ORDER BY r.year, r.agency, r.source_file"""
 
@@ -194,9 +235,9 @@ ORDER BY p.agency, p.year, k."order", x.col"""
 
 def statements() -> list[str]:
     """CREATE statements of every view and table, in dependency order (comments come in ``install``)."""
-    sql = _parquet_views() + _labels_table() + [_report_copies(), _cells(), _report_cells()]
+    sql = _parquet_views() + _labels_table() + _rules_table() + [_report_copies(), _cells(), _report_cells()]
     sql += [_section_view(section) for section in SECTION_COLUMN_NAMES]
-    sql += _report_summary() + [_cross_year()]
+    sql += _report_summary() + [_cross_year(), _report_quality()]
     return sql
 
 
@@ -224,7 +265,7 @@ def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
     """COMMENT ON every view, table and column that exists in the connection's warehouse."""
     sql = []
     for name, (about, columns) in descriptions().items():
-        kind = "TABLE" if name == "labels" else "VIEW"
+        kind = "TABLE" if name in ("labels", "rules") else "VIEW"
         sql.append(f"COMMENT ON {kind} {name} IS {quote(about)}")
         present = [r[0] for r in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [name]).fetchall()]
