@@ -22,6 +22,9 @@ class Cell(NamedTuple):
     structured: bool  # True when the source marks cell boundaries (so an empty cell is a real cell)
     traditional: bool = False  # the source was converted from traditional script
     offset: int = 0  # where ``text`` starts in the normalized form of ``raw`` (for raw snippets)
+    # OCR: a number its readings do not confirm keeps them (``text`` is the likeliest); None otherwise
+    readings: tuple[str, ...] | None = None
+    confidence: float | None = None  # the OCR readings' mean confidence (0-100)
 
 
 @dataclass(slots=True)
