@@ -1,0 +1,207 @@
+"""Pages without text read by OCR, into the same :class:`Document` as a PDF with a text layer gives.
+
+Each page picture: straightened, its tables found from the ruling lines in its pixels
+(:mod:`ocr_pixels`, the PDF reader's grid model), every cell recognised on its own
+(:mod:`ocr_cells`); the text outside the tables is read only where the report's title and the
+tables' headings are: the whole first page (at the picture's own resolution), and a band above and
+below each table. The OCR text becomes glyphs in their cells and lines, and the PDF reader's own
+code then joins tables continued on the next page, rows broken by the page break, and writes the
+document (provenance as for PDFs: ``line`` = page, ``raw`` = the reading `` @p<page>:x0,top,x1,bottom``).
+
+A number cell whose readings do not confirm one value keeps them (``Cell.readings``, with their
+confidence): the table stage makes it ``ambiguous`` unless a sum rule confirms one of them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.ingest.readers import Cell, Document
+from pipeline.ingest.readers.grid import Glyph, Grid
+from pipeline.ingest.readers.ocr_cells import CellReading, read_cell
+from pipeline.ingest.readers.ocr_engine import Engines
+from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
+from pipeline.ingest.readers.ocr_text import undo_confusions
+from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables, merge_split_rows
+from pipeline.ingest.readers.pdf_unruled import Block
+
+BAND_ABOVE_IN = 1.0  # text read above each table (its heading) ...
+BAND_BELOW_IN = 0.8  # ... and below it (notes, the next section's heading)
+SPACE_EM = 0.6  # a space between synthetic glyphs, in line heights (a space, not a new field)
+
+
+@dataclass
+class OcrPage:
+    number: int
+    dpi: float
+    skew: float
+    grids: list[Grid]
+    cells: dict[tuple[int, int, int], CellReading] = field(default_factory=dict)  # (grid, row, col)
+    lines: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)  # text, box (pt)
+
+
+def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole_text: bool) -> OcrPage:
+    """One page picture: its tables' cells, and its text where a title or a heading can be."""
+    gray, ink, angle, grids, lines = find_grids(gray, dpi)
+    page = OcrPage(number, dpi, angle, grids)
+    k = dpi / 72.0
+    touch = touching(ink & ~lines, lines, dpi)
+    halo = dilate(lines, max(1, int(round(dpi / 150))))  # the line and its fringe
+    clean_ink = ink & ~halo
+    clean_gray = np.where(halo, 255, gray).astype(np.uint8)
+    height, width = gray.shape
+    for index, grid in enumerate(grids):
+        for cell in grid.cells:
+            x0, x1 = max(0, int(round(cell.x0 * k)) + 1), min(width, int(round(cell.x1 * k)) - 1)
+            y0, y1 = max(0, int(round(cell.top * k)) + 1), min(height, int(round(cell.bottom * k)) - 1)
+            if x1 - x0 < 3 or y1 - y0 < 3:
+                continue
+            page.cells[(index, cell.row, cell.col)] = read_cell(
+                engines, clean_gray[y0:y1, x0:x1], clean_ink[y0:y1, x0:x1], dpi, bool(touch[y0:y1, x0:x1].any()))
+    page.lines = read_text_lines(engines, gray, grids, dpi, whole_text)
+    return page
+
+
+def read_text_lines(engines: Engines, gray: np.ndarray, grids: list[Grid], dpi: float,
+                    whole: bool) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Text lines outside the tables (tables painted white): the whole page, or bands around tables."""
+    from PIL import Image
+
+    k = dpi / 72.0
+    img = gray.copy()
+    for g in grids:
+        img[max(0, int(g.top * k) - 2):int(g.bottom * k) + 3, max(0, int(g.x0 * k) - 2):int(g.x1 * k) + 3] = 255
+    if whole:
+        bands = [(0, img.shape[0])]
+    else:
+        bands = []
+        for g in grids:
+            bands.append((max(0, int((g.top - BAND_ABOVE_IN * 72) * k)), int(g.top * k)))
+            bands.append((int(g.bottom * k), min(img.shape[0], int((g.bottom + BAND_BELOW_IN * 72) * k))))
+    out = []
+    for top, bottom in _merged(bands):
+        crop = img[top:bottom]
+        if bottom - top < 8 or (crop < 128).sum() < 30:
+            continue
+        for text, _, (x0, y0, x1, y1) in engines.lines(Image.fromarray(crop), int(round(dpi))):
+            out.append((undo_confusions(text), (x0 / k, (y0 + top) / k, x1 / k, (y1 + top) / k)))
+    return out
+
+
+def _merged(bands: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for top, bottom in sorted(bands):
+        if out and top <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], bottom)
+        elif bottom > top:
+            out.append([top, bottom])
+    return [(a, b) for a, b in out]
+
+
+def synthetic_glyphs(text: str, x0: float, top: float, x1: float, bottom: float) -> list[Glyph]:
+    """Glyphs for an OCR text laid out left to right over its box (points), a space as a gap: the PDF
+    reader's cell and line text give the text back, and its provenance tags carry the box."""
+    text = text.strip()
+    if not text:
+        return []
+    h = max(1.0, min(bottom - top, 12.0))
+    w = max(0.5, min(h, (x1 - x0) / max(1, len(text))))
+    out, x = [], x0
+    for ch in text:
+        if ch == " ":
+            x += SPACE_EM * h
+            continue
+        out.append(Glyph(ch, x, top, x + w, top + h))
+        x += w
+    return out
+
+
+def _cell_text(reading: CellReading | None) -> str:
+    if reading is None or reading.kind == "empty":
+        return ""
+    return reading.text if reading.kind == "number" else undo_confusions(reading.text)
+
+
+def page_blocks(page: OcrPage) -> list[Block]:
+    """The page's tables (OCR text as glyphs in their cells) and lines, top to bottom."""
+    blocks = []
+    for index, grid in enumerate(page.grids):
+        for cell in grid.cells:
+            text = _cell_text(page.cells.get((index, cell.row, cell.col)))
+            pad = min(2.0, (cell.bottom - cell.top) / 4)
+            cell.glyphs = synthetic_glyphs(text, cell.x0 + pad, cell.top + pad, cell.x1 - pad, cell.bottom - pad)
+        if any(c.glyphs for c in grid.cells):
+            blocks.append(Block(grid.top, grid=grid))
+    for text, (x0, top, x1, bottom) in page.lines:
+        glyphs = synthetic_glyphs(text, x0, top, x1, bottom)
+        if glyphs:
+            blocks.append(Block(top, line=glyphs))
+    blocks.sort(key=lambda b: b.top)
+    return blocks
+
+
+def _tag(page: int, cell) -> str:
+    return f"@p{page}:{cell.x0:.0f},{cell.top:.0f},{cell.x1:.0f},{cell.bottom:.0f}"
+
+
+def to_document(pages: list[OcrPage]) -> Document:
+    """The document of the pages read, made by the PDF reader's own code; unconfirmed numbers keep
+    their readings."""
+    blocks = [page_blocks(p) for p in pages]
+    joins = join_continued_tables(blocks)
+    broken = sum(merge_split_rows(previous, following) for previous, following in joins)
+    doc = blocks_to_document(blocks)
+    unsure = {}
+    for page in pages:
+        for index, grid in enumerate(page.grids):
+            for cell in grid.cells:
+                reading = page.cells.get((index, cell.row, cell.col))
+                if reading is not None and reading.readings is not None:
+                    unsure[_tag(page.number, cell)] = reading
+    doc.cells = [_with_readings(cell, unsure) for cell in doc.cells]
+    doc.pages = len(pages)
+    if joins:
+        doc.notes.append(f"{len(joins)} table(s) continued on the next page joined")
+    if broken:
+        doc.notes.append(f"{broken} row(s) broken by a page break read as one")
+    return doc
+
+
+def _with_readings(cell: Cell, unsure: dict[str, CellReading]) -> Cell:
+    if not cell.structured or " @" not in cell.raw:
+        return cell
+    reading = unsure.get("@" + cell.raw.rsplit(" @", 1)[1])
+    if reading is None:
+        return cell
+    return cell._replace(readings=reading.readings, confidence=reading.confidence)
+
+
+def ocr_notes(pages: list[OcrPage], seconds: float) -> str:
+    cells = [c for p in pages for c in p.cells.values() if c.kind == "number"]
+    unsure = sum(1 for c in cells if c.readings is not None)
+    return (f"read by OCR (Tesseract): {len(pages)} page(s) in {seconds:.1f} s, "
+            f"{sum(len(p.grids) for p in pages)} table part(s), {len(cells)} number cells, "
+            f"{len(cells) - unsure} confirmed by two readings, {unsure} left to the sum rules")
+
+
+def read_pictures(pictures, engines: Engines, time_budget: float) -> tuple[list[OcrPage], list[str]]:
+    """OCR of page pictures ``(gray, dpi)`` (None for a page without one) within ``time_budget`` s:
+    the pages read and the problems (pages not read)."""
+    start = time.monotonic()
+    pages, problems = [], []
+    for number, picture in enumerate(pictures, start=1):
+        if time.monotonic() - start > time_budget:
+            problems.append(f"OCR time limit ({time_budget:g} s) reached on page {number}: "
+                            f"pages from {number} on not read")
+            break
+        if picture is None:
+            problems.append(f"page {number}: no picture in a format the OCR reads")
+            pages.append(OcrPage(number, 72.0, 0.0, []))
+            continue
+        gray, dpi = picture
+        first = not any(p.grids or p.lines for p in pages)
+        pages.append(read_page(gray, dpi, number, engines, whole_text=first))
+    return pages, problems
