@@ -46,3 +46,14 @@ def guiding_patterns() -> tuple[re.Pattern, ...]:
     """Every label of labels.csv and the title patterns: what a corrected OCR text must match."""
     labels = [re.compile(r["pattern"]) for r in domain.read_table("labels.csv")]
     return tuple(labels) + tuple(domain.pattern(name) for name in TITLE_PATTERNS)
+
+
+@cache
+def printed_label_patterns() -> tuple[tuple[str, re.Pattern | None], ...]:
+    """Each label as the templates print it (printed_labels.csv), with the labels.csv pattern of its
+    code (None when the code has none): what a garbled OCR label may be snapped to."""
+    patterns = {(r["section"], r["kind"], r["code"]): re.compile(r["pattern"]) for r in domain.read_table("labels.csv")}
+    out = {}
+    for r in domain.read_table("printed_labels.csv"):
+        out.setdefault(r["label"], patterns.get((r["section"], r["kind"], r["code"])))
+    return tuple(out.items())

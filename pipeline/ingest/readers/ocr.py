@@ -24,7 +24,7 @@ from pipeline.ingest.readers.grid import Glyph, Grid
 from pipeline.ingest.readers.ocr_cells import CellReading, read_cell
 from pipeline.ingest.readers.ocr_engine import Engines
 from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
-from pipeline.ingest.readers.ocr_text import undo_confusions
+from pipeline.ingest.readers.ocr_text import snap_label, undo_confusions
 from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables, merge_split_rows
 from pipeline.ingest.readers.pdf_unruled import Block
 
@@ -122,7 +122,7 @@ def synthetic_glyphs(text: str, x0: float, top: float, x1: float, bottom: float)
 def _cell_text(reading: CellReading | None) -> str:
     if reading is None or reading.kind == "empty":
         return ""
-    return reading.text if reading.kind == "number" else undo_confusions(reading.text)
+    return reading.text if reading.kind == "number" else snap_label(undo_confusions(reading.text))
 
 
 def page_blocks(page: OcrPage) -> list[Block]:

@@ -100,6 +100,23 @@ def _lines_of_text(ink: np.ndarray) -> int:
     return int((np.diff(np.concatenate([[0], rows])) == 1).sum())
 
 
+def _drop_bottom_underline(gray: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel rows at the bottom of the ink dark across most of its width (an underlined number or
+    link, at most 4 rows) painted white."""
+    y0, y1, x0, x1 = ink_box(ink)
+    if x1 - x0 < 6:
+        return gray, ink
+    fill = ink[:, x0:x1].mean(axis=1)
+    y, removed = y1 - 1, 0
+    while y >= y0 and fill[y] >= 0.85 and removed < 4:
+        y, removed = y - 1, removed + 1
+    if not removed:
+        return gray, ink
+    gray, ink = gray.copy(), ink.copy()
+    gray[y + 1:y1], ink[y + 1:y1] = 255, False
+    return gray, ink
+
+
 def _drop_underlines(gray: np.ndarray, ink: np.ndarray, line_h: int) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal ink runs longer than 1.6 text heights and at most 3 px thick (an underline; a Han
     stroke is at most one character wide) painted white."""
@@ -117,6 +134,9 @@ def _drop_underlines(gray: np.ndarray, ink: np.ndarray, line_h: int) -> tuple[np
 def read_cell(engines: Engines, gray: np.ndarray, ink: np.ndarray, dpi: float, touches: bool) -> CellReading:
     """The reading of one cell crop (inside its ruling lines, their pixels painted white)."""
     if ink.sum() < EMPTY_INK * (dpi / 150.0) ** 2 or ink_box(ink) is None:
+        return CellReading("empty", "")
+    gray, ink = _drop_bottom_underline(gray, ink)
+    if ink_box(ink) is None:
         return CellReading("empty", "")
     y0, y1, x0, x1 = ink_box(ink)
     margin = max(2, int(0.01 * dpi))
@@ -157,8 +177,8 @@ def _read_number(engines: Engines, gray: np.ndarray, ink: np.ndarray, first: str
     b, conf_b = engines.read(engines.eng_digits, _scaled(gray, height, DIGIT_PX_B, THRESHOLD_B))
     a, b = a.replace(" ", ""), b.replace(" ", "")
     fits = [bool(NUMBERISH.match(r)) and _plausible(r, width, height) for r in (a, b)]
-    if not any(fits):
-        return None
+    if not any(fits) and (_HAN.search(first) or not any(ch.isdigit() for ch in first)):
+        return None  # text after all
     confidence = round((conf_a + conf_b) / 2, 1)
     if all(fits) and a == b and WELL_FORMED.match(a) and not touches:
         return CellReading("number", a, None, confidence, touches)
