@@ -3,8 +3,8 @@
 Each page picture: straightened, its tables found from the ruling lines in its pixels
 (:mod:`ocr_pixels`, the PDF reader's grid model), every cell recognised on its own
 (:mod:`ocr_cells`); the text outside the tables is read only where the report's title and the
-tables' headings are: the whole first page (at the picture's own resolution), and a band above and
-below each table. The OCR text becomes glyphs in their cells and lines, and the PDF reader's own
+tables' headings are: whole pages (at the picture's own resolution) until the title or the first
+table, then a band above and below each table. The OCR text becomes glyphs in their cells and lines, and the PDF reader's own
 code then joins tables continued on the next page, rows broken by the page break, and writes the
 document (provenance as for PDFs: ``line`` = page, ``raw`` = the reading `` @p<page>:x0,top,x1,bottom``).
 
@@ -20,13 +20,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.ingest.readers import Cell, Document
-from pipeline.ingest.readers.grid import Glyph, Grid
-from pipeline.ingest.readers.ocr_cells import CellReading, read_cell
+from pipeline.ingest.readers.grid import Glyph, Grid, cell_text as cell_text_of
+from pipeline.ingest.readers.ocr_cells import CellReading, join_han, read_cell
 from pipeline.ingest.readers.ocr_engine import Engines
+from pipeline.ingest.readers.ocr_rows import fill_row_labels
 from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
 from pipeline.ingest.readers.ocr_text import snap_label, undo_confusions
 from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables, merge_split_rows
 from pipeline.ingest.readers.pdf_unruled import Block
+from pipeline.knowledge import domain
+from pipeline.knowledge.confusions import TITLE_PATTERNS
 
 BAND_ABOVE_IN = 1.0  # text read above each table (its heading) ...
 BAND_BELOW_IN = 0.8  # ... and below it (notes, the next section's heading)
@@ -87,7 +90,7 @@ def read_text_lines(engines: Engines, gray: np.ndarray, grids: list[Grid], dpi: 
         if bottom - top < 8 or (crop < 128).sum() < 30:
             continue
         for text, _, (x0, y0, x1, y1) in engines.lines(Image.fromarray(crop), int(round(dpi))):
-            out.append((undo_confusions(text), (x0 / k, (y0 + top) / k, x1 / k, (y1 + top) / k)))
+            out.append((undo_confusions(join_han(text)), (x0 / k, (y0 + top) / k, x1 / k, (y1 + top) / k)))
     return out
 
 
@@ -152,6 +155,7 @@ def to_document(pages: list[OcrPage]) -> Document:
     their readings."""
     blocks = [page_blocks(p) for p in pages]
     joins = join_continued_tables(blocks)
+    named = name_rows_by_order(pages, joins)
     broken = sum(merge_split_rows(previous, following) for previous, following in joins)
     doc = blocks_to_document(blocks)
     unsure = {}
@@ -167,7 +171,45 @@ def to_document(pages: list[OcrPage]) -> Document:
         doc.notes.append(f"{len(joins)} table(s) continued on the next page joined")
     if broken:
         doc.notes.append(f"{broken} row(s) broken by a page break read as one")
+    if named:
+        doc.notes.append(f"{named} row label(s) unreadable by OCR named by their place between the rows read")
     return doc
+
+
+def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]]) -> int:
+    """Row labels the OCR garbled, named by their place in the table (:mod:`ocr_rows`): per table
+    (its parts on consecutive pages joined), the label cell of each row that holds numbers."""
+    readings = {id(cell): page.cells.get((index, cell.row, cell.col))
+                for page in pages for index, grid in enumerate(page.grids) for cell in grid.cells}
+    following = {id(a): b for a, b in joins}
+    continued = {id(b) for _, b in joins}
+    named = 0
+    for grid in [g for page in pages for g in page.grids if id(g) not in continued]:
+        chain = [grid]
+        while id(chain[-1]) in following:
+            chain.append(following[id(chain[-1])])
+        label_cells = [c for part in chain for c in _row_label_cells(part, readings)]
+        fills = fill_row_labels([cell_text_of(c.glyphs) for c in label_cells])
+        for position, label in fills.items():
+            cell = label_cells[position]
+            g = cell.glyphs
+            cell.glyphs = synthetic_glyphs(label, g[0].x0, g[0].top, max(x.x1 for x in g), g[0].bottom)
+        named += len(fills)
+    return named
+
+
+def _row_label_cells(grid: Grid, readings: dict) -> list:
+    """The label cell of each grid row that holds a number: the text cell just before its first number."""
+    out = []
+    for r in sorted({c.row for c in grid.cells}):
+        row = sorted((c for c in grid.cells if c.row == r), key=lambda c: c.col)
+        kinds = [getattr(readings.get(id(c)), "kind", "empty") for c in row]
+        if "number" not in kinds:
+            continue
+        before = [c for c, kind in zip(row[:kinds.index("number")], kinds) if kind == "text" and c.glyphs]
+        if before:
+            out.append(before[-1])
+    return out
 
 
 def _with_readings(cell: Cell, unsure: dict[str, CellReading]) -> Cell:
@@ -177,6 +219,11 @@ def _with_readings(cell: Cell, unsure: dict[str, CellReading]) -> Cell:
     if reading is None:
         return cell
     return cell._replace(readings=reading.readings, confidence=reading.confidence)
+
+
+def _is_title(text: str) -> bool:
+    compact = "".join(text.split())
+    return any(domain.pattern(name).search(compact) for name in TITLE_PATTERNS[:2])
 
 
 def ocr_notes(pages: list[OcrPage], seconds: float) -> str:
@@ -202,6 +249,6 @@ def read_pictures(pictures, engines: Engines, time_budget: float) -> tuple[list[
             pages.append(OcrPage(number, 72.0, 0.0, []))
             continue
         gray, dpi = picture
-        first = not any(p.grids or p.lines for p in pages)
-        pages.append(read_page(gray, dpi, number, engines, whole_text=first))
+        before_tables = not any(p.grids for p in pages) and not any(_is_title(t) for p in pages for t, _ in p.lines)
+        pages.append(read_page(gray, dpi, number, engines, whole_text=before_tables))
     return pages, problems

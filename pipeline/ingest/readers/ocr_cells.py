@@ -86,7 +86,12 @@ def _text_pass(engines: Engines, gray: np.ndarray, height: int, scale: float, pa
     if blur:
         img = img.filter(ImageFilter.GaussianBlur(blur))
     text, conf = engines.read(engines.text, img, TEXT_PPI)
-    return _HAN_GAP.sub("", re.sub(r"\s+", " ", text)).strip(), conf
+    return join_han(text), conf
+
+
+def join_han(text: str) -> str:
+    """Tesseract's Chinese model puts spaces between Han characters: dropped (kept between numbers)."""
+    return _HAN_GAP.sub("", re.sub(r"\s+", " ", text)).strip()
 
 
 def _plausible(reading: str, width: int, height: int) -> bool:
@@ -160,6 +165,8 @@ def read_cell(engines: Engines, gray: np.ndarray, ink: np.ndarray, dpi: float, t
 
 def _first_pass(engines: Engines, gray: np.ndarray, line_h: int, ink_w: int, lines: int,
                 dpi: float) -> tuple[str, float]:
+    if lines >= 2 and ink_w <= 1.6 * line_h:  # one character per line (a narrow header): read as a row
+        gray, lines, ink_w = _stack_to_row(gray), 1, ink_w * lines
     text, conf = _text_pass(engines, gray, line_h, TEXT_PPI / dpi, 0.5, 1.0)
     expected = ink_w * lines / max(1, line_h)  # characters, if square
     if len(text.replace(" ", "")) < 0.4 * expected and expected >= 2.5:  # no text line found: retry
@@ -167,6 +174,21 @@ def _first_pass(engines: Engines, gray: np.ndarray, line_h: int, ink_w: int, lin
         if len(again.replace(" ", "")) > len(text.replace(" ", "")):
             return again, conf2
     return text, conf
+
+
+def _stack_to_row(gray: np.ndarray) -> np.ndarray:
+    """The lines of text of a crop set side by side, left to right, bottom-aligned."""
+    rows = (gray < 160).any(axis=1).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], rows, [0]]))
+    bands = list(zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]))
+    height = max(b - a for a, b in bands)
+    gap = max(2, height // 3)
+    out = np.full((height, sum(gray.shape[1] + gap for _ in bands)), 255, dtype=np.uint8)
+    x = 0
+    for a, b in bands:
+        out[height - (b - a):, x:x + gray.shape[1]] = gray[a:b]
+        x += gray.shape[1] + gap
+    return out
 
 
 def _read_number(engines: Engines, gray: np.ndarray, ink: np.ndarray, first: str,
@@ -198,9 +220,10 @@ def likeliest(readings: tuple[str, ...]) -> str:
 def _check_digits_in_text(engines: Engines, gray: np.ndarray, line_h: int, dpi: float, text: str) -> str:
     """Digits inside a text cell (other than a list number such as ``1.``) read again at another scale;
     digit runs the two passes do not share are written ``?``."""
-    found = _DIGIT_RUN.findall(_LIST_NUMBER.sub("", text.replace(" ", "")))
-    if not found:
-        return text
+    compact = _LIST_NUMBER.sub("", text.replace(" ", ""))
+    found = _DIGIT_RUN.findall(compact)
+    if not found or sum(len(f) for f in found) < 0.3 * len(compact):
+        return text  # a label with a stray digit, not a value
     again, _ = _text_pass(engines, gray, line_h, 1.5 * TEXT_PPI / dpi, 0.8, 1.5)
     if _DIGIT_RUN.findall(_LIST_NUMBER.sub("", again.replace(" ", ""))) != found:
         return _DIGIT_RUN.sub("?", text)
