@@ -1,8 +1,8 @@
 """Confirm OCR numbers with the tables' own sums (the identities R1–R4 of ``rules.csv``).
 
 An OCR number whose readings do not agree is ``ambiguous`` with its readings (``Cell.readings``). Its
-*candidates* are the well-formed values that at least two of its readings give (a value one reading
-saw is no candidate: two misreads of the same glyph confusion once made a sum hold). A rule instance
+*candidates* are the whole values that two independent readings give (``Cell.candidates``, decided by
+the reader: one reading alone, or two readings of the same model, made wrong sums hold). A rule instance
 (a row total, a column's balance or result total) whose other terms are read confirms its unconfirmed
 terms when exactly one choice among their candidates makes it hold; that repeats until nothing
 changes. A value is never computed from the rule: it is always one of the cell's own readings.
@@ -12,7 +12,6 @@ Functions return new readings and never change their input.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
@@ -21,18 +20,17 @@ from pipeline.extract.readings import RowReading, TableReading
 from pipeline.knowledge import domain
 
 MAX_COMBINATIONS = 4096
-MIN_VOTES = 2
 
 Key = tuple[str, str]  # (row, col)
 
 
 def candidates(reading: Reading) -> list[Decimal]:
-    """Well-formed, non-negative whole values given by at least MIN_VOTES of an OCR cell's readings."""
+    """Well-formed, non-negative whole values among an OCR cell's candidates."""
     token = reading.token
     if reading.status != "ambiguous" or token is None or token.kind != "unsure":
         return []
-    votes = Counter(v for v in (_value(r) for r in token.cell.readings) if v is not None)
-    return sorted(v for v, n in votes.items() if n >= MIN_VOTES)
+    values = {_value(c) for c in token.cell.candidates or ()}
+    return sorted(v for v in values if v is not None)
 
 
 def _value(text: str) -> Decimal | None:

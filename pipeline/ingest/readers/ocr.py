@@ -14,6 +14,7 @@ confidence): the table stage makes it ``ambiguous`` unless a sum rule confirms o
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 
@@ -46,7 +47,8 @@ class OcrPage:
     lines: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)  # text, box (pt)
 
 
-def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole_text: bool) -> OcrPage:
+def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole_text: bool,
+              text: bool = True) -> OcrPage:
     """One page picture: its tables' cells, and its text where a title or a heading can be."""
     gray, ink, angle, grids, lines = find_grids(gray, dpi)
     page = OcrPage(number, dpi, angle, grids)
@@ -64,7 +66,8 @@ def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole
                 continue
             page.cells[(index, cell.row, cell.col)] = read_cell(
                 engines, clean_gray[y0:y1, x0:x1], clean_ink[y0:y1, x0:x1], dpi, bool(touch[y0:y1, x0:x1].any()))
-    page.lines = read_text_lines(engines, gray, grids, dpi, whole_text)
+    if text:
+        page.lines = read_text_lines(engines, gray, grids, dpi, whole_text)
     return page
 
 
@@ -218,7 +221,7 @@ def _with_readings(cell: Cell, unsure: dict[str, CellReading]) -> Cell:
     reading = unsure.get("@" + cell.raw.rsplit(" @", 1)[1])
     if reading is None:
         return cell
-    return cell._replace(readings=reading.readings, confidence=reading.confidence)
+    return cell._replace(readings=reading.readings, confidence=reading.confidence, candidates=reading.candidates)
 
 
 def _is_title(text: str) -> bool:
@@ -252,3 +255,41 @@ def read_pictures(pictures, engines: Engines, time_budget: float) -> tuple[list[
         before_tables = not any(p.grids for p in pages) and not any(_is_title(t) for p in pages for t, _ in p.lines)
         pages.append(read_page(gray, dpi, number, engines, whole_text=before_tables))
     return pages, problems
+
+
+MIN_PICTURE_PX = (200, 80)  # smaller pictures are icons and logos, not tables
+MAX_PICTURE_PX = 40_000_000
+PICTURE_DPI = 96.0  # a picture without a resolution is taken at a browser's 96 px per inch
+
+
+def picture_array(data: bytes) -> tuple[np.ndarray, float] | None:
+    """A picture's bytes (PNG, JPEG, GIF ...) as a greyscale array and its dpi; None when it cannot be
+    decoded, is too small to be a table or too large to read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_PICTURE_PX or img.width < MIN_PICTURE_PX[0] or img.height < MIN_PICTURE_PX[1]:
+            return None
+        if img.mode in ("RGBA", "LA", "P"):
+            img = img.convert("RGBA")
+            paper = Image.new("RGBA", img.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(paper, img)
+        gray = np.asarray(img.convert("L"))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    dpi = img.info.get("dpi", (PICTURE_DPI,))[0] or PICTURE_DPI
+    return gray, float(dpi) if 50 <= float(dpi) <= 600 else PICTURE_DPI
+
+
+def has_table(picture: tuple[np.ndarray, float]) -> bool:
+    """Does the picture hold a table (ruling lines that form a grid)? No OCR needed."""
+    return bool(find_grids(*picture)[3])
+
+
+def read_table_picture(picture: tuple[np.ndarray, float], engines: Engines) -> list[Cell]:
+    """The table cells of one picture (a table pasted into a web page as an image), row by row, as the
+    PDF reader gives a page's cells; their raw text ends with the cell's box `` @p1:x0,top,x1,bottom``."""
+    gray, dpi = picture
+    page = read_page(gray, dpi, 1, engines, whole_text=False, text=False)
+    return [c for c in to_document([page]).cells if c.structured]

@@ -45,6 +45,7 @@ class CellReading:
     kind: str  # empty | number | text
     text: str  # the cell's text; a number's value when confirmed, else its likeliest reading
     readings: tuple[str, ...] | None = None  # a number that is not confirmed: A, B, C, first pass
+    candidates: tuple[str, ...] | None = None  # values two independent readings give (see candidates)
     confidence: float | None = None  # the digit readings' mean confidence (0-100)
     touches: bool = False
 
@@ -203,12 +204,22 @@ def _read_number(engines: Engines, gray: np.ndarray, ink: np.ndarray, first: str
         return None  # text after all
     confidence = round((conf_a + conf_b) / 2, 1)
     if all(fits) and a == b and WELL_FORMED.match(a) and not touches:
-        return CellReading("number", a, None, confidence, touches)
+        return CellReading("number", a, None, None, confidence, touches)
     c, _ = engines.read(engines.chi_digits, _scaled(gray, height, DIGIT_PX_C))
     c = c.replace(" ", "")
     readings = tuple(r if ok else "" for r, ok in zip((a, b), fits)) + (
         c if NUMBERISH.match(c) and _plausible(c, width, height) else "", first)
-    return CellReading("number", likeliest(readings), readings, confidence, touches)
+    return CellReading("number", likeliest(readings), readings, candidates(readings), confidence, touches)
+
+
+def candidates(readings: tuple[str, ...]) -> tuple[str, ...]:
+    """Values two independent readings give: A and B (one model, two pictures), or one of them and one
+    of C and the first pass (the other model). C and the first pass alone share a model and its
+    confusions (at 96 dpi chi_sim reads a 2 as 7 in both), so they never make a candidate together."""
+    a, b, c, first = readings
+    values = {a} if a and a == b else set()
+    values |= {v for v in (a, b) if v and v in (c, first)}
+    return tuple(sorted(v for v in values if WELL_FORMED.match(v)))
 
 
 def likeliest(readings: tuple[str, ...]) -> str:
