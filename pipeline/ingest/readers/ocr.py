@@ -66,9 +66,33 @@ def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole
                 continue
             page.cells[(index, cell.row, cell.col)] = read_cell(
                 engines, clean_gray[y0:y1, x0:x1], clean_ink[y0:y1, x0:x1], dpi, bool(touch[y0:y1, x0:x1].any()))
+        for cell in _short_text_in_number_columns(grid, index, page.cells):  # a digit read as a character
+            x0, x1 = max(0, int(round(cell.x0 * k)) + 1), min(width, int(round(cell.x1 * k)) - 1)
+            y0, y1 = max(0, int(round(cell.top * k)) + 1), min(height, int(round(cell.bottom * k)) - 1)
+            page.cells[(index, cell.row, cell.col)] = read_cell(
+                engines, clean_gray[y0:y1, x0:x1], clean_ink[y0:y1, x0:x1], dpi, bool(touch[y0:y1, x0:x1].any()),
+                number=True)
     if text:
         page.lines = read_text_lines(engines, gray, grids, dpi, whole_text)
     return page
+
+
+def _short_text_in_number_columns(grid: Grid, index: int, readings: dict) -> list:
+    """Cells read as one or two characters of text below a number in their column (same place and
+    span; headers are above the numbers): a number the first pass took for a character."""
+    first_number: dict[tuple[int, int], int] = {}
+    for cell in grid.cells:
+        reading = readings.get((index, cell.row, cell.col))
+        if reading is not None and reading.kind == "number":
+            key = (cell.col, cell.colspan)
+            first_number[key] = min(first_number.get(key, cell.row), cell.row)
+    out = []
+    for cell in grid.cells:
+        reading = readings.get((index, cell.row, cell.col))
+        if (reading is not None and reading.kind == "text" and len("".join(reading.text.split())) <= 2
+                and cell.row > first_number.get((cell.col, cell.colspan), cell.row)):
+            out.append(cell)
+    return out
 
 
 def read_text_lines(engines: Engines, gray: np.ndarray, grids: list[Grid], dpi: float,

@@ -137,8 +137,10 @@ def _drop_underlines(gray: np.ndarray, ink: np.ndarray, line_h: int) -> tuple[np
     return np.where(m, 255, gray).astype(np.uint8), ink & ~m
 
 
-def read_cell(engines: Engines, gray: np.ndarray, ink: np.ndarray, dpi: float, touches: bool) -> CellReading:
-    """The reading of one cell crop (inside its ruling lines, their pixels painted white)."""
+def read_cell(engines: Engines, gray: np.ndarray, ink: np.ndarray, dpi: float, touches: bool,
+              number: bool = False) -> CellReading:
+    """The reading of one cell crop (inside its ruling lines, their pixels painted white). With
+    ``number`` (a short cell in a column of numbers) it is a number, confirmed or not, never text."""
     if ink.sum() < EMPTY_INK * (dpi / 150.0) ** 2 or ink_box(ink) is None:
         return CellReading("empty", "")
     gray, ink = _drop_bottom_underline(gray, ink)
@@ -157,10 +159,10 @@ def read_cell(engines: Engines, gray: np.ndarray, ink: np.ndarray, dpi: float, t
     compact = digit_lookalikes(normalize_text(text, False).replace(" ", ""))
     numberish = bool(NUMBERISH.match(compact)) and any(c.isdigit() for c in compact)
     unsure = len(compact) <= 3 and (not _HAN.search(compact) or conf < 70)
-    if lines <= 1 and (numberish or unsure) and ink_w <= 12 * max(1, ink_h):
-        number = _read_number(engines, gray, ink, compact, touches)
-        if number is not None:
-            return number
+    if lines <= 1 and (numberish or unsure or number) and ink_w <= 12 * max(1, ink_h):
+        found = _read_number(engines, gray, ink, compact, touches, number)
+        if found is not None:
+            return found
     return CellReading("text", _check_digits_in_text(engines, gray, line_h, dpi, text), touches=touches)
 
 
@@ -193,14 +195,14 @@ def _stack_to_row(gray: np.ndarray) -> np.ndarray:
 
 
 def _read_number(engines: Engines, gray: np.ndarray, ink: np.ndarray, first: str,
-                 touches: bool) -> CellReading | None:
+                 touches: bool, forced: bool = False) -> CellReading | None:
     box = ink_box(ink)
     height, width = box[1] - box[0], box[3] - box[2]
     a, conf_a = engines.read(engines.eng_digits, _scaled(gray, height, DIGIT_PX_A))
     b, conf_b = engines.read(engines.eng_digits, _scaled(gray, height, DIGIT_PX_B, THRESHOLD_B))
     a, b = a.replace(" ", ""), b.replace(" ", "")
     fits = [bool(NUMBERISH.match(r)) and _plausible(r, width, height) for r in (a, b)]
-    if not any(fits) and (_HAN.search(first) or not any(ch.isdigit() for ch in first)):
+    if not any(fits) and not forced and (_HAN.search(first) or not any(ch.isdigit() for ch in first)):
         return None  # text after all
     confidence = round((conf_a + conf_b) / 2, 1)
     if all(fits) and a == b and WELL_FORMED.match(a) and not touches:
@@ -223,9 +225,12 @@ def candidates(readings: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def likeliest(readings: tuple[str, ...]) -> str:
-    """The well-formed reading most readings give (the first of them on a tie), else '?'."""
+    """The well-formed reading most readings give (the first of them on a tie)."""
     formed = [r for r in readings if WELL_FORMED.match(r)]
-    return max(formed, key=formed.count) if formed else "?"
+    if formed:
+        return max(formed, key=formed.count)
+    # none: a text that still reads as a value, so a row label's tail never runs on over this cell
+    return next((r for r in readings if NUMBERISH.match(r) and r[0].isdigit()), "-")
 
 
 def _check_digits_in_text(engines: Engines, gray: np.ndarray, line_h: int, dpi: float, text: str) -> str:

@@ -5,7 +5,7 @@ numbers has a label cell: the text cell just before its first number. When the r
 were read (they match their pattern in ``labels.csv``) leave a gap, and the unread labels in that
 gap are exactly as many as the template's rows missing there, the k-th unread label is the k-th
 missing row: its text is replaced by that row's printed label, provided it still looks a little like
-it (:data:`MIN_RATIO`). Every template is tried; a gap is filled only when exactly one fits.
+it (:data:`MIN_RATIO`). Every template is tried; a row is not named where two templates name it differently.
 """
 
 from __future__ import annotations
@@ -37,14 +37,13 @@ def _code_of(text: str) -> str | None:
 def fill_row_labels(label_texts: list[str]) -> dict[int, str]:
     """For a grid's row label texts (top to bottom), the positions to rename and their printed labels."""
     codes = [_code_of(t) for t in label_texts]
-    fills: dict[int, str] | None = None
+    fills: dict[int, str] = {}
+    clashes: set[int] = set()
     for order in _orders():
-        found = _fill(label_texts, codes, order)
-        if found:
-            if fills is not None and fills != found:
-                return {}  # the templates disagree: nothing is named
-            fills = found
-    return fills or {}
+        for position, label in _fill(label_texts, codes, order).items():
+            if fills.setdefault(position, label) != label:
+                clashes.add(position)  # the templates disagree here: not named
+    return {p: label for p, label in fills.items() if p not in clashes}
 
 
 def _fill(texts: list[str], codes: list[str | None], order: tuple[tuple[str, str], ...]) -> dict[int, str]:
