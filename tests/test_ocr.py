@@ -187,3 +187,21 @@ def test_a_web_page_with_pictures_of_its_tables_is_read_by_ocr(tmp_path):
     assert right >= 150, result.report["reason"]
     assert "3 picture(s) of tables read by OCR" in result.report["notes"]
     assert result.cacheable is False  # it read files beside the page
+
+
+def test_a_cell_no_two_readings_agree_on_is_confirmed_only_by_two_sums_with_one_of_its_readings():
+    # granted/total read 2 by one reading, 7 by the other model twice: R2 (its row) and R3 (its column)
+    # both require 2, and a reading gave 2
+    values = {"new_received": [2, 0, 0, 0, 0, 0, 2], "granted": [2, 0, 0, 0, 0, 0, ("7", ())],
+              "total": [2, 0, 0, 0, 0, 0, 2]}
+    table = _table(values)
+    cell = table.rows["granted"].alignment.readings[6].token.cell
+    table.rows["granted"].alignment.readings[6] = table.rows["granted"].alignment.readings[6]._replace(
+        token=table.rows["granted"].alignment.readings[6].token._replace(cell=cell._replace(readings=("2", "", "7", "7"))))
+    reading = confirm_by_sums(table).rows["granted"].alignment.readings[6]
+    assert (reading.status, reading.value) == ("reported", 2.0)
+    assert " and " in reading.evidence
+    # only one sum pins it (the total row unread): ambiguous
+    values["total"] = [2, 0, 0, 0, 0, 0, ("2", ())]
+    table = _table(values)
+    assert confirm_by_sums(table).rows["granted"].alignment.readings[6].status == "ambiguous"

@@ -4,8 +4,9 @@ An OCR number whose readings do not agree is ``ambiguous`` with its readings (``
 *candidates* are the whole values that two independent readings give (``Cell.candidates``, decided by
 the reader: one reading alone, or two readings of the same model, made wrong sums hold). A rule instance
 (a row total, a column's balance or result total) whose other terms are read confirms its unconfirmed
-terms when exactly one choice among their candidates makes it hold; that repeats until nothing
-changes. A value is never computed from the rule: it is always one of the cell's own readings.
+terms when exactly one choice among their candidates makes it hold. A cell without candidates is
+confirmed only when two rule instances, all of whose other terms are read, require the same value of
+it and one of its readings gave that value. Both repeat until nothing changes. A value is never computed from the rule: it is always one of the cell's own readings.
 Functions return new readings and never change their input.
 """
 
@@ -88,25 +89,57 @@ def _solve(lhs: list[Key], rhs: list[Key], known: dict[Key, Decimal], options: d
     return found
 
 
+def _readings(reading: Reading) -> set[Decimal]:
+    """Every whole value any one reading of an unconfirmed OCR cell gives."""
+    token = reading.token
+    if reading.status != "ambiguous" or token is None or token.kind != "unsure":
+        return set()
+    return {v for v in (_value(r) for r in token.cell.readings) if v is not None}
+
+
+def _pinned_twice(instances, known: dict[Key, Decimal], readings: dict[Key, set[Decimal]]):
+    """Unconfirmed cells that two rule instances, all of whose other terms are known, pin to the same
+    value, which one of the cell's readings gave: {cell: (value, the two rules)}. (One rule and one
+    reading are not enough: two misreads of one confusion once made a row total hold.)"""
+    pins: dict[Key, list[tuple[Decimal, str]]] = {}
+    for rule, lhs, rhs in instances:
+        unknown = [k for k in lhs + rhs if k not in known]
+        if len(unknown) != 1 or not readings.get(unknown[0]):
+            continue
+        k = unknown[0]
+        rest = sum(known[x] for x in rhs if x != k) - sum(known[x] for x in lhs if x != k)
+        pins.setdefault(k, []).append((rest if k in lhs else -rest, rule))
+    out = {}
+    for k, found in pins.items():
+        values = {v for v, _ in found}
+        if len(found) >= 2 and len(values) == 1 and values <= readings[k]:
+            out[k] = (found[0][0], sorted({rule for _, rule in found})[:2])
+    return out
+
+
 def confirm_by_sums(table: TableReading) -> TableReading:
     """The table with the OCR numbers that a sum rule confirms reported (evidence: which rule)."""
     cells = {(code, r.col): r for code, row in table.rows.items() for r in row.alignment.readings}
     options = {k: candidates(r) for k, r in cells.items()}
-    if not any(options.values()):
+    if not any(r.token is not None and r.token.kind == "unsure" for r in cells.values()):
         return table
     known = {k: Decimal(str(r.value)) for k, r in cells.items() if r.status == "reported" and r.value is not None}
     confirmed: dict[Key, str] = {}
+    instances = [(rule, lhs, rhs) for rule, lhs, rhs in _instances(table) if all(k in cells for k in lhs + rhs)]
+    readings = {k: _readings(r) for k, r in cells.items()}
     changed = True
     while changed:
         changed = False
-        for rule, lhs, rhs in _instances(table):
-            if any(k not in cells for k in lhs + rhs):
-                continue
+        for rule, lhs, rhs in instances:
             found = _solve(lhs, rhs, known, options)
             for k, v in (found or {}).items():
                 known[k] = v
                 confirmed[k] = rule
                 changed = True
+        for k, (v, rules) in _pinned_twice(instances, known, readings).items():
+            known[k] = v
+            confirmed[k] = " and ".join(rules)
+            changed = True
     if not confirmed:
         return table
     rows = {}
@@ -121,6 +154,7 @@ def confirm_by_sums(table: TableReading) -> TableReading:
 
 def _confirmed(reading: Reading, value: Decimal, rule: str) -> Reading:
     readings = "/".join(r or "-" for r in reading.token.cell.readings)
+    how = ("two sums hold with it and with no other value" if " and " in rule
+           else "the only one of the cells' readings that makes the sum hold")
     return Reading(reading.col, "reported", float(value), None, reading.token,
-                   f"OCR reading {value} (readings {readings}) confirmed by {rule}: the only one of the "
-                   "cells' readings that makes the sum hold")
+                   f"OCR reading {value} (readings {readings}) confirmed by {rule}: {how}")
