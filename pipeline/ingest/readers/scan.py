@@ -81,7 +81,8 @@ def read_scanned_pdf(data: bytes, n_pages: int, n_images: int, time_budget: floa
     pictures = page_pictures(data, PAGE_LIMIT)
     if not any(p is not None for p in pictures):
         raise Unreadable(f"scanned PDF without a text layer ({n_pages} page(s), {n_images} image(s)) whose "
-                         "page images are in an encoding the OCR does not read; give an OCRed PDF or the text")
+                         f"page pictures cannot be read by OCR (an encoding it does not read, or below {MIN_DPI:g} dpi); "
+                         "give an OCRed PDF or the text")
     pages, problems = read_pictures(pictures, ocr_engine.engines(), time_budget)
     doc = to_document(pages)
     doc.notes.insert(0, ocr_notes(pages, time.monotonic() - start))
