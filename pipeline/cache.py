@@ -19,10 +19,13 @@ from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 
+from pipeline.ingest.readers import ocr_engine
+
 # Where the per-report and per-batch work starts; its imports within the package are followed.
 PARSE_ROOTS = ("pipeline.process",)
 # Libraries whose version can change a result: readers, decoders, converters, frame building.
-OUTPUT_LIBRARIES = ("pdfminer.six", "opencc", "charset-normalizer", "lxml", "python-docx", "polars", "pyarrow")
+OUTPUT_LIBRARIES = ("pdfminer.six", "opencc", "charset-normalizer", "lxml", "python-docx", "polars", "pyarrow",
+                    "tesserocr", "numpy", "pillow")
 
 
 def _package_root() -> Path:
@@ -83,6 +86,7 @@ def library_versions() -> dict[str, str]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "absent"
+    versions["tesseract"] = ocr_engine.version()  # libtesseract and the models it reads
     return versions
 
 

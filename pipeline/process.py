@@ -24,6 +24,7 @@ from pipeline.extract.facts import REPORT_FIELDS, FactCell, reading_findings, ta
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.publication import read_publication
 from pipeline.ingest.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
+from pipeline.ingest.readers.pictures import folder_resolver
 from pipeline.extract.tables import Tables, read_tables
 from pipeline.knowledge import divisions, domain
 from pipeline.timelimit import TimeLimitExceeded, time_limit
@@ -123,12 +124,13 @@ def process_bytes(source: SourceFile, data: bytes) -> ReportResult:
         reason = decoded.problem or _UNSUPPORTED.get(decoded.format, f"unsupported format {decoded.format}")
         return ReportResult(_report(source, data, decoded.format, decoded.encoding, "rejected", reason), [])
     else:
-        doc = read_document(decoded.text, decoded.format)
+        resolve = folder_resolver(source.path) if decoded.format == "html" and source.path else None
+        doc = read_document(decoded.text, decoded.format, resolve)
     if decoded.note:
         doc.notes.insert(0, decoded.note)
     result = _process_document(source, data, decoded, doc)
     _add_reader_notes(result.report, doc)
-    result.cacheable = not doc.cut_short
+    result.cacheable = not doc.cut_short and not doc.machine_dependent
     return result
 
 

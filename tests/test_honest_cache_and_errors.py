@@ -35,7 +35,7 @@ def test_the_cache_key_covers_the_parse_path_and_not_the_charts_or_the_warehouse
 def test_the_cache_key_changes_with_the_version_of_an_output_library(monkeypatch):
     before = cache.builder_version()
     versions = cache.library_versions()
-    assert set(versions) == set(cache.OUTPUT_LIBRARIES) and versions["pdfminer.six"] != "absent"
+    assert set(versions) == set(cache.OUTPUT_LIBRARIES) | {"tesseract"} and versions["pdfminer.six"] != "absent"
     monkeypatch.setattr(cache, "library_versions", lambda: {**versions, "pdfminer.six": "0.0"})
     cache.builder_version.cache_clear()
     try:

@@ -297,7 +297,8 @@ def test_scanned_pdf_without_text_layer_is_rejected_as_scanned():
     scan = _canvas_pdf(lambda c: c.drawImage(ImageReader(Image.new("L", (40, 40), 128)), 50, 50, 400, 600))
     result = process(scan)
     assert result.report["status"] == "rejected"
-    assert result.report["reason"].startswith("scanned PDF without a text layer (1 page(s), 1 image(s) and no text)")
+    assert result.report["reason"].startswith("scanned PDF without a text layer (1 page(s), 1 image(s)")
+    assert "cannot be read by OCR" in result.report["reason"] or "install Tesseract" in result.report["reason"]
 
 
 def test_pdf_whose_fonts_give_no_unicode_is_rejected_as_unusable_not_as_scanned():

@@ -46,6 +46,8 @@ class Alignment:
 
 
 def _reading(col: Column, token: Token) -> Reading:
+    if token.kind == "unsure":
+        return unsure_reading(col, token)
     if token.kind == "num":
         value, unit = parse_number(token.text)
         if value < 0 and not col.signed:
@@ -53,6 +55,14 @@ def _reading(col: Column, token: Token) -> Reading:
                            f"printed {token.text} in a column that cannot be negative", printed=value)
         return Reading(col.code, "reported", value, unit, token)
     return Reading(col.code, "blank", None, None, token)
+
+
+def unsure_reading(col: Column, token: Token) -> Reading:
+    """An OCR number its readings do not confirm: ambiguous, with the readings (sum rules may confirm one)."""
+    readings = "/".join(r or "-" for r in token.cell.readings)
+    return Reading(col.code, "ambiguous", None, None, token,
+                   f"OCR reading {token.text} (readings {readings}, confidence {token.cell.confidence or 0:g}) "
+                   "not confirmed: the readings disagree, or a glyph touches a ruling line")
 
 
 def _all_ambiguous(columns: tuple[Column, ...], why: str, token: Token | None = None) -> Alignment:
@@ -160,7 +170,7 @@ def align(tokens: list[Token], columns: tuple[Column, ...], run_together: bool) 
         if not filled:
             return _all_ambiguous(columns, "no values printed after the label")
         return _all_ambiguous(columns, f"{len(filled)} values for {k} cells; their columns are not printed")
-    if len({t.text if t.kind == "num" else "" for t in filled}) == 1:
+    if len({t.text if t.kind == "num" else t.kind for t in filled}) == 1 and filled[0].kind != "unsure":
         return Alignment([_reading(c, filled[0]) for c in columns])
     return _all_ambiguous(columns, f"{len(filled)} values for {k} cells")
 
@@ -175,6 +185,8 @@ def _trim_empty(tokens: list[Token]) -> list[Token]:
 
 
 def _align_run_together(tokens: list[Token], columns: tuple[Column, ...]) -> Alignment:
+    if any(t.kind == "unsure" for t in tokens):
+        return _all_ambiguous(columns, "an OCR number in a run of values is not confirmed")
     if sum(len(t.text) for t in tokens) > MAX_RUN_DIGITS:
         return _all_ambiguous(columns, f"a run of {sum(len(t.text) for t in tokens)} characters is too long "
                                        f"to be {len(columns)} cells")

@@ -30,6 +30,7 @@ _NUMBERING_AFTER = domain.pattern("numbering_after")
 
 class Token(NamedTuple):
     kind: str  # 'num' | 'blank' (a printed placeholder) | 'empty' (an empty structured cell)
+    # | 'unsure' (an OCR number its readings do not confirm: ``cell.readings``)
     text: str  # the normalized piece, e.g. '297.17万元', '-18', '0000000'
     cell: Cell
     start: int  # offsets of the piece in cell.text
@@ -133,6 +134,10 @@ class Stream:
                     tokens.append(Token("empty", "", cell, 0, 0, False))
                 glued_next = False
                 continue
+            if cell.readings is not None and from_char == 0:  # an OCR number not confirmed by its readings
+                tokens.append(unsure_token(cell, glued_next))
+                glued_next = False
+                continue
             for m in _NON_SPACE.finditer(cell.text, from_char, to_char):
                 piece = m.group()
                 if piece.isascii() and piece.isdigit():  # the common case: one plain number
@@ -171,12 +176,17 @@ class Stream:
         """
         groups: list[list[Token]] = []
         current: list[Token] = []
-        current_cell = None
+        current_cell = unsure_cell = None
         for cell_index, cell, m in self.pieces(compact_start, compact_end):
             if cell_index != current_cell:
                 if current:
                     groups.append(current)
                 current, current_cell = [], cell_index
+                if cell.readings is not None and m.start() == 0:  # an OCR number not confirmed: one value
+                    groups.append([unsure_token(cell, False)])
+                    unsure_cell = cell_index
+            if cell_index == unsure_cell:
+                continue
             piece: list[Token] = []
             if self.classify(m.group(), cell, m.start(), False, piece):
                 if current:
@@ -217,6 +227,11 @@ class Stream:
                 continue
             return True
         return False
+
+
+def unsure_token(cell: Cell, glued: bool) -> Token:
+    """The one value of an OCR cell whose readings do not confirm a number (its likeliest reading)."""
+    return Token("unsure", cell.text, cell, 0, len(cell.text), glued)
 
 
 def parse_number(text: str) -> tuple[float, str | None]:

@@ -2,7 +2,8 @@
 
 locate the tables by their labels (:mod:`locate`) → decide the template from the tables themselves
 (:mod:`template`) → read each table's rows (:mod:`rows`, :mod:`appeals`), aligning values to columns
-(:mod:`align`) → settle the digit runs of flattened text with the tables' own sums (:mod:`settle`).
+(:mod:`align`) → settle the digit runs of flattened text with the tables' own sums (:mod:`settle`), and
+confirm OCR numbers with them (:mod:`confirm`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import replace
 
 from pipeline.extract import proven, settle
 from pipeline.extract.appeals import read_appeals
+from pipeline.extract.confirm import confirm_by_sums
 from pipeline.extract.locate import locate_tables, table_window
 from pipeline.extract.prose import prose_lines
 from pipeline.extract.readings import RowReading, TableReading, Tables
@@ -44,6 +46,7 @@ def read_tables(doc: Document) -> Tables:
     appeals = TableReading("appeals", found=regions.appeals_heading is not None)
     if regions.appeals_heading is not None and choice.template:
         appeals = read_appeals(stream, regions, choice.template, run_together)
+    requests, appeals = confirm_by_sums(requests), confirm_by_sums(appeals)  # OCR numbers only
     prose = prose_lines(doc.cells[:len(doc.cells) - len(window)], stream, regions)
     return Tables(proactive, requests, appeals, choice.template, run_together, choice.notes, prose)
 

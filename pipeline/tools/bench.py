@@ -4,7 +4,8 @@ Builds N synthetic reports (plus the sample reports) and prints reports/s, MB/s,
 the whole process tree, and the ratio to a floor measured in the same run (read the same files,
 decode, NFKC, OpenCC t2s, nothing else, on as many processes as the build). Then a rebuild with no
 change, a rebuild after adding 1 % of files, a byte-for-byte comparison with the clean build, and the
-share of synthetic truth recovered. Results are appended to ``bench/results.md``.
+share of synthetic truth recovered, PDF pages/s and OCR seconds per page on generated scans (one core).
+Results are appended to ``bench/results.md``.
 """
 
 from __future__ import annotations
@@ -148,6 +149,30 @@ def pdf_pages_per_second() -> str:
     return f"{pages / seconds:.1f}" if seconds else "n/a"
 
 
+def ocr_seconds_per_page() -> str:
+    """Seconds per page of OCR on one core, on generated scans: the tests' report drawn as page
+    pictures at 150 dpi, turned 0.5 degrees, with noise (tests/scan_documents.py)."""
+    from pipeline.ingest.readers import ocr_engine
+
+    if ocr_engine.missing():
+        return f"n/a ({ocr_engine.missing()})"
+    sys.path.insert(0, str(ROOT.parent / "tests"))
+    try:
+        from scan_documents import cjk_font, scanned_pdf
+    except ImportError:
+        return "n/a (tests/scan_documents.py not found)"
+    if cjk_font() is None:
+        return "n/a (no CJK font to draw the scans)"
+    from pipeline.ingest.readers.pdf import read_pdf
+
+    data = scanned_pdf(150, 0.5, 6.0)
+    ocr_engine.engines()  # models loaded once per process, not per page
+    begin = time.perf_counter()
+    doc = read_pdf(data)
+    seconds = time.perf_counter() - begin
+    return f"{seconds / (doc.pages or 1):.2f}"
+
+
 def run(n: int, jobs: int, seed: int, keep: Path | None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="ogi-bench-")) if keep is None else keep
     inputs, out = work / "raw", work / "dataset"
@@ -176,6 +201,7 @@ def run(n: int, jobs: int, seed: int, keep: Path | None) -> dict:
         "unchanged_rebuild_s": round(unchanged, 2), "identical_to_clean": identical,
         "added_files": len(added), "rebuild_after_adding_s": round(incremental, 2),
         "synthetic_truth_cells": f"{right}/{total}", "pdf_pages_per_s": pdf_pages_per_second(),
+        "ocr_s_per_page": ocr_seconds_per_page(),
     }
     if keep is None:
         shutil.rmtree(work, ignore_errors=True)
@@ -188,7 +214,10 @@ def record(result: dict, path: Path) -> None:
     if not path.exists():
         path.write_text("# Benchmark results (`make bench`)\n\nOne row per run; see pipeline/bench.py for what "
                         "each figure measures.\n\n" + header, encoding="utf-8")
+    headers = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("| date")]
     with path.open("a", encoding="utf-8") as f:
+        if headers and headers[-1] != header.splitlines()[0]:
+            f.write("\n" + header)  # the figures measured changed: a new table
         f.write("| " + " | ".join(str(v) for v in result.values()) + " |\n")
 
 

@@ -22,6 +22,10 @@ class Cell(NamedTuple):
     structured: bool  # True when the source marks cell boundaries (so an empty cell is a real cell)
     traditional: bool = False  # the source was converted from traditional script
     offset: int = 0  # where ``text`` starts in the normalized form of ``raw`` (for raw snippets)
+    # OCR: a number its readings do not confirm keeps them (``text`` is the likeliest); None otherwise
+    readings: tuple[str, ...] | None = None
+    confidence: float | None = None  # the OCR readings' mean confidence (0-100)
+    candidates: tuple[str, ...] | None = None  # values two independent readings of it give (may be none)
 
 
 @dataclass(slots=True)
@@ -37,6 +41,8 @@ class Document:
     # what the file says about itself: pubdate and url (a web page's meta tags), created (a PDF's or
     # Word file's creation date), as written
     properties: dict[str, str] = field(default_factory=dict)
+    # the result depends on more than the file's bytes (pictures it links, OCR not installed): not cached
+    machine_dependent: bool = False
 
 
 class Unreadable(Exception):
@@ -69,10 +75,12 @@ def read_binary_document(data: bytes, fmt: str) -> Document:
                          "give the text or HTML version, and report the file", cacheable=False) from exc
 
 
-def read_document(text: str, fmt: str) -> Document:
+def read_document(text: str, fmt: str, resolve=None) -> Document:
+    """The document of a text format; ``resolve(src) -> bytes | None`` gives the files an HTML page
+    links (its pictures), relative to the page (see :func:`pipeline.ingest.readers.pictures.folder_resolver`)."""
     from pipeline.ingest.readers.html import read_html
     from pipeline.ingest.readers.text import read_text
 
     if fmt == "html":
-        return read_html(text)
+        return read_html(text, resolve)
     return read_text(text, fmt)

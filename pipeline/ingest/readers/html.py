@@ -11,6 +11,9 @@ paragraph is kept (a field separator), while whitespace that holds a line break,
 paragraph's ends, are the source's indentation; inside ``<pre>`` every line break is a line and
 the text is kept as written. A table of one
 column (each row one cell, no colspan) is a frame around lines of text, and is read as such.
+
+A picture (``<img>``) that shows a table (ruling lines forming a grid) is read by OCR where it stands,
+its cells on rows of their own as a ``<table>``'s would be (:mod:`pictures`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from lxml import etree
 
 from pipeline.ingest.normalize import is_traditional, normalize_text
 from pipeline.ingest.readers import Cell, Document
+from pipeline.ingest.readers.pictures import Resolver, TablePictures
 from pipeline.ingest.readers.text import line_cells, read_text, strip_markup
 
 _BLOCK = frozenset(
@@ -66,8 +70,10 @@ def _span(value: str | None) -> int:
 class _Collector:
     """Accumulates raw (not yet normalized) lines and cells in document order."""
 
-    def __init__(self) -> None:
+    def __init__(self, pictures: TablePictures | None = None) -> None:
         self.items: list[tuple[str, int, int | None, int | None]] = []  # raw, line, row, col
+        self.pictures = pictures
+        self.ocr: dict[int, tuple] = {}  # item index -> OCR readings, confidence, box tag
         self._buffer: list[tuple[str, bool]] = []  # text, preformatted
         self._line: int | None = None
         self.next_row = 0
@@ -104,6 +110,18 @@ class _Collector:
     def cell(self, raw: str, line: int, row: int, col: int) -> None:
         self.items.append((raw, line, row, col))
 
+    def picture(self, el) -> None:
+        """An ``<img>`` that shows a table: its cells read by OCR, on rows of their own."""
+        found = self.pictures.read(el.get("src") or "")
+        if not found:
+            return
+        first = self.next_row
+        for cell in found:
+            text, _, tag = cell.raw.rpartition(" @")
+            self.ocr[len(self.items)] = (cell.readings, cell.confidence, cell.candidates, " @" + tag)
+            self.items.append((text, el.sourceline or 0, first + cell.row, cell.col))
+        self.next_row = first + max(c.row for c in found) + 1
+
 
 def _walk(el, out: _Collector, depth: int, pre: bool = False) -> None:
     tag = el.tag if isinstance(el.tag, str) else None
@@ -118,6 +136,10 @@ def _walk(el, out: _Collector, depth: int, pre: bool = False) -> None:
     if tag == "table":
         out.flush()
         _read_table(el, out, depth)
+        return
+    if tag == "img" and out.pictures is not None:
+        out.flush()
+        out.picture(el)
         return
     pre = pre or tag in _PRE
     if tag in _BLOCK:
@@ -185,7 +207,9 @@ def _page_properties(root) -> dict[str, str]:
     return properties
 
 
-def read_html(text: str) -> Document:
+def read_html(text: str, resolve: Resolver | None = None) -> Document:
+    """The document of an HTML page. ``resolve`` gives the bytes of a file the page links (its
+    pictures, by their ``src``); with it, pictures of tables are read by OCR (``data:`` pictures always)."""
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
@@ -194,8 +218,9 @@ def read_html(text: str) -> Document:
         doc.notes.append(f"the HTML parser failed ({type(exc).__name__}: {exc}); read as plain text with the tags "
                          "removed")
         return doc
-    out = _Collector()
     properties = _page_properties(root)
+    pictures = TablePictures(resolve)
+    out = _Collector(pictures)
     if root is not None:
         title = root.find(".//title")
         if title is not None and title.text:
@@ -210,11 +235,16 @@ def read_html(text: str) -> Document:
     normalized = normalize_text("\n".join(raw for raw, _, _, _ in out.items), traditional).split("\n")
     if len(normalized) != len(out.items):
         normalized = [normalize_text(raw, traditional) for raw, _, _, _ in out.items]
-    for (raw, line, row, col), norm in zip(out.items, normalized):
+    for index, ((raw, line, row, col), norm) in enumerate(zip(out.items, normalized)):
         if col is None:
             norm = strip_markup(norm)
             doc.lines.append(norm)
             doc.cells.extend(line_cells(raw, norm, line, -line, traditional))
+        elif index in out.ocr:
+            readings, confidence, candidates, tag = out.ocr[index]
+            doc.cells.append(Cell(norm, raw + tag, line, row, col, True, traditional, readings=readings,
+                                  confidence=confidence, candidates=candidates))
         else:
             doc.cells.append(Cell(norm, raw, line, row, col, True, traditional))
+    pictures.report(doc)
     return doc

@@ -333,6 +333,10 @@ def read_pdf(data: bytes, page_limit: int | None = None, time_budget: float | No
     if messages:
         first = Counter(messages).most_common(1)[0][0]
         found.notes.append(f"pdfminer.six warned {len(messages)} time(s) while reading (most often: {first})")
+    if _is_scan(found):  # pages that are pictures: OCR (never on a page with a text layer)
+        from pipeline.ingest.readers.scan import read_scanned_pdf
+
+        return read_scanned_pdf(data, found.n_pages, sum(c.images for c in found.contents))
     check_text_layer(found.contents, found.n_pages, found.problems)
     doc = contents_to_document(found.contents, found.notes)
     doc.cut_short = found.cut_short
@@ -393,6 +397,13 @@ def contents_to_document(contents: list[PageContent], notes: list[str]) -> Docum
         notes.append(f"{wrapped} line(s) of text without ruling lines joined to the wrapped label they continue")
     doc.notes.extend(notes)
     return doc
+
+
+def _is_scan(found: Extraction) -> bool:
+    """No text at all, only images, and every page read: a scanned report."""
+    contents = found.contents
+    return (not found.problems and bool(contents) and not any(c.glyphs or c.unmapped for c in contents)
+            and any(c.images for c in contents))
 
 
 def check_text_layer(contents: list[PageContent], n_pages: int, problems: list[str]) -> None:

@@ -1,0 +1,319 @@
+"""Pages without text read by OCR, into the same :class:`Document` as a PDF with a text layer gives.
+
+Each page picture: straightened, its tables found from the ruling lines in its pixels
+(:mod:`ocr_pixels`, the PDF reader's grid model), every cell recognised on its own
+(:mod:`ocr_cells`); the text outside the tables is read only where the report's title and the
+tables' headings are: whole pages (at the picture's own resolution) until the title or the first
+table, then a band above and below each table. The OCR text becomes glyphs in their cells and lines, and the PDF reader's own
+code then joins tables continued on the next page, rows broken by the page break, and writes the
+document (provenance as for PDFs: ``line`` = page, ``raw`` = the reading `` @p<page>:x0,top,x1,bottom``).
+
+A number cell whose readings do not confirm one value keeps them (``Cell.readings``, with their
+confidence): the table stage makes it ``ambiguous`` unless a sum rule confirms one of them.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.ingest.readers import Cell, Document
+from pipeline.ingest.readers.grid import Glyph, Grid, cell_text as cell_text_of
+from pipeline.ingest.readers.ocr_cells import CellReading, join_han, read_cell
+from pipeline.ingest.readers.ocr_engine import Engines
+from pipeline.ingest.readers.ocr_rows import fill_row_labels
+from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
+from pipeline.ingest.readers.ocr_text import snap_label, undo_confusions
+from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables, merge_split_rows
+from pipeline.ingest.readers.pdf_unruled import Block
+from pipeline.knowledge import domain
+from pipeline.knowledge.confusions import TITLE_PATTERNS
+
+BAND_ABOVE_IN = 1.0  # text read above each table (its heading) ...
+BAND_BELOW_IN = 0.8  # ... and below it (notes, the next section's heading)
+SPACE_EM = 0.6  # a space between synthetic glyphs, in line heights (a space, not a new field)
+
+
+@dataclass
+class OcrPage:
+    number: int
+    dpi: float
+    skew: float
+    grids: list[Grid]
+    cells: dict[tuple[int, int, int], CellReading] = field(default_factory=dict)  # (grid, row, col)
+    lines: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)  # text, box (pt)
+
+
+def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole_text: bool,
+              text: bool = True) -> OcrPage:
+    """One page picture: its tables' cells, and its text where a title or a heading can be."""
+    gray, ink, angle, grids, lines = find_grids(gray, dpi)
+    page = OcrPage(number, dpi, angle, grids)
+    k = dpi / 72.0
+    touch = touching(ink & ~lines, lines, dpi)
+    halo = dilate(lines, max(1, int(round(dpi / 150))))  # the line and its fringe
+    clean_ink = ink & ~halo
+    clean_gray = np.where(halo, 255, gray).astype(np.uint8)
+    height, width = gray.shape
+    for index, grid in enumerate(grids):
+        for cell in grid.cells:
+            x0, x1 = max(0, int(round(cell.x0 * k)) + 1), min(width, int(round(cell.x1 * k)) - 1)
+            y0, y1 = max(0, int(round(cell.top * k)) + 1), min(height, int(round(cell.bottom * k)) - 1)
+            if x1 - x0 < 3 or y1 - y0 < 3:
+                continue
+            page.cells[(index, cell.row, cell.col)] = read_cell(
+                engines, clean_gray[y0:y1, x0:x1], clean_ink[y0:y1, x0:x1], dpi, bool(touch[y0:y1, x0:x1].any()))
+        for cell in _short_text_in_number_columns(grid, index, page.cells):  # a digit read as a character
+            x0, x1 = max(0, int(round(cell.x0 * k)) + 1), min(width, int(round(cell.x1 * k)) - 1)
+            y0, y1 = max(0, int(round(cell.top * k)) + 1), min(height, int(round(cell.bottom * k)) - 1)
+            page.cells[(index, cell.row, cell.col)] = read_cell(
+                engines, clean_gray[y0:y1, x0:x1], clean_ink[y0:y1, x0:x1], dpi, bool(touch[y0:y1, x0:x1].any()),
+                number=True)
+    if text:
+        page.lines = read_text_lines(engines, gray, grids, dpi, whole_text)
+    return page
+
+
+def _short_text_in_number_columns(grid: Grid, index: int, readings: dict) -> list:
+    """Cells read as one or two characters of text below a number in their column (same place and
+    span; headers are above the numbers): a number the first pass took for a character."""
+    first_number: dict[tuple[int, int], int] = {}
+    for cell in grid.cells:
+        reading = readings.get((index, cell.row, cell.col))
+        if reading is not None and reading.kind == "number":
+            key = (cell.col, cell.colspan)
+            first_number[key] = min(first_number.get(key, cell.row), cell.row)
+    out = []
+    for cell in grid.cells:
+        reading = readings.get((index, cell.row, cell.col))
+        if (reading is not None and reading.kind == "text" and len("".join(reading.text.split())) <= 2
+                and cell.row > first_number.get((cell.col, cell.colspan), cell.row)):
+            out.append(cell)
+    return out
+
+
+def read_text_lines(engines: Engines, gray: np.ndarray, grids: list[Grid], dpi: float,
+                    whole: bool) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Text lines outside the tables (tables painted white): the whole page, or bands around tables."""
+    from PIL import Image
+
+    k = dpi / 72.0
+    img = gray.copy()
+    for g in grids:
+        img[max(0, int(g.top * k) - 2):int(g.bottom * k) + 3, max(0, int(g.x0 * k) - 2):int(g.x1 * k) + 3] = 255
+    if whole:
+        bands = [(0, img.shape[0])]
+    else:
+        bands = []
+        for g in grids:
+            bands.append((max(0, int((g.top - BAND_ABOVE_IN * 72) * k)), int(g.top * k)))
+            bands.append((int(g.bottom * k), min(img.shape[0], int((g.bottom + BAND_BELOW_IN * 72) * k))))
+    out = []
+    for top, bottom in _merged(bands):
+        crop = img[top:bottom]
+        if bottom - top < 8 or (crop < 128).sum() < 30:
+            continue
+        for text, _, (x0, y0, x1, y1) in engines.lines(Image.fromarray(crop), int(round(dpi))):
+            out.append((undo_confusions(join_han(text)), (x0 / k, (y0 + top) / k, x1 / k, (y1 + top) / k)))
+    return out
+
+
+def _merged(bands: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for top, bottom in sorted(bands):
+        if out and top <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], bottom)
+        elif bottom > top:
+            out.append([top, bottom])
+    return [(a, b) for a, b in out]
+
+
+def synthetic_glyphs(text: str, x0: float, top: float, x1: float, bottom: float) -> list[Glyph]:
+    """Glyphs for an OCR text laid out left to right over its box (points), a space as a gap: the PDF
+    reader's cell and line text give the text back, and its provenance tags carry the box."""
+    text = text.strip()
+    if not text:
+        return []
+    h = max(1.0, min(bottom - top, 12.0))
+    w = max(0.5, min(h, (x1 - x0) / max(1, len(text))))
+    out, x = [], x0
+    for ch in text:
+        if ch == " ":
+            x += SPACE_EM * h
+            continue
+        out.append(Glyph(ch, x, top, x + w, top + h))
+        x += w
+    return out
+
+
+def _cell_text(reading: CellReading | None) -> str:
+    if reading is None or reading.kind == "empty":
+        return ""
+    return reading.text if reading.kind == "number" else snap_label(undo_confusions(reading.text))
+
+
+def page_blocks(page: OcrPage) -> list[Block]:
+    """The page's tables (OCR text as glyphs in their cells) and lines, top to bottom."""
+    blocks = []
+    for index, grid in enumerate(page.grids):
+        for cell in grid.cells:
+            text = _cell_text(page.cells.get((index, cell.row, cell.col)))
+            pad = min(2.0, (cell.bottom - cell.top) / 4)
+            cell.glyphs = synthetic_glyphs(text, cell.x0 + pad, cell.top + pad, cell.x1 - pad, cell.bottom - pad)
+        if any(c.glyphs for c in grid.cells):
+            blocks.append(Block(grid.top, grid=grid))
+    for text, (x0, top, x1, bottom) in page.lines:
+        glyphs = synthetic_glyphs(text, x0, top, x1, bottom)
+        if glyphs:
+            blocks.append(Block(top, line=glyphs))
+    blocks.sort(key=lambda b: b.top)
+    return blocks
+
+
+def _tag(page: int, cell) -> str:
+    return f"@p{page}:{cell.x0:.0f},{cell.top:.0f},{cell.x1:.0f},{cell.bottom:.0f}"
+
+
+def to_document(pages: list[OcrPage]) -> Document:
+    """The document of the pages read, made by the PDF reader's own code; unconfirmed numbers keep
+    their readings."""
+    blocks = [page_blocks(p) for p in pages]
+    joins = join_continued_tables(blocks)
+    named = name_rows_by_order(pages, joins)
+    broken = sum(merge_split_rows(previous, following) for previous, following in joins)
+    doc = blocks_to_document(blocks)
+    unsure = {}
+    for page in pages:
+        for index, grid in enumerate(page.grids):
+            for cell in grid.cells:
+                reading = page.cells.get((index, cell.row, cell.col))
+                if reading is not None and reading.readings is not None:
+                    unsure[_tag(page.number, cell)] = reading
+    doc.cells = [_with_readings(cell, unsure) for cell in doc.cells]
+    doc.pages = len(pages)
+    if joins:
+        doc.notes.append(f"{len(joins)} table(s) continued on the next page joined")
+    if broken:
+        doc.notes.append(f"{broken} row(s) broken by a page break read as one")
+    if named:
+        doc.notes.append(f"{named} row label(s) unreadable by OCR named by their place between the rows read")
+    return doc
+
+
+def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]]) -> int:
+    """Row labels the OCR garbled, named by their place in the table (:mod:`ocr_rows`): per table
+    (its parts on consecutive pages joined), the label cell of each row that holds numbers."""
+    readings = {id(cell): page.cells.get((index, cell.row, cell.col))
+                for page in pages for index, grid in enumerate(page.grids) for cell in grid.cells}
+    following = {id(a): b for a, b in joins}
+    continued = {id(b) for _, b in joins}
+    named = 0
+    for grid in [g for page in pages for g in page.grids if id(g) not in continued]:
+        chain = [grid]
+        while id(chain[-1]) in following:
+            chain.append(following[id(chain[-1])])
+        label_cells = [c for part in chain for c in _row_label_cells(part, readings)]
+        fills = fill_row_labels([cell_text_of(c.glyphs) for c in label_cells])
+        for position, label in fills.items():
+            cell = label_cells[position]
+            g = cell.glyphs
+            cell.glyphs = synthetic_glyphs(label, g[0].x0, g[0].top, max(x.x1 for x in g), g[0].bottom)
+        named += len(fills)
+    return named
+
+
+def _row_label_cells(grid: Grid, readings: dict) -> list:
+    """The label cell of each grid row that holds a number: the text cell just before its first number."""
+    out = []
+    for r in sorted({c.row for c in grid.cells}):
+        row = sorted((c for c in grid.cells if c.row == r), key=lambda c: c.col)
+        kinds = [getattr(readings.get(id(c)), "kind", "empty") for c in row]
+        if "number" not in kinds:
+            continue
+        before = [c for c, kind in zip(row[:kinds.index("number")], kinds) if kind == "text" and c.glyphs]
+        if before:
+            out.append(before[-1])
+    return out
+
+
+def _with_readings(cell: Cell, unsure: dict[str, CellReading]) -> Cell:
+    if not cell.structured or " @" not in cell.raw:
+        return cell
+    reading = unsure.get("@" + cell.raw.rsplit(" @", 1)[1])
+    if reading is None:
+        return cell
+    return cell._replace(readings=reading.readings, confidence=reading.confidence, candidates=reading.candidates)
+
+
+def _is_title(text: str) -> bool:
+    compact = "".join(text.split())
+    return any(domain.pattern(name).search(compact) for name in TITLE_PATTERNS[:2])
+
+
+def ocr_notes(pages: list[OcrPage], seconds: float) -> str:
+    cells = [c for p in pages for c in p.cells.values() if c.kind == "number"]
+    unsure = sum(1 for c in cells if c.readings is not None)
+    return (f"read by OCR (Tesseract): {len(pages)} page(s) in {seconds:.1f} s, "
+            f"{sum(len(p.grids) for p in pages)} table part(s), {len(cells)} number cells, "
+            f"{len(cells) - unsure} confirmed by two readings, {unsure} left to the sum rules")
+
+
+def read_pictures(pictures, engines: Engines, time_budget: float) -> tuple[list[OcrPage], list[str]]:
+    """OCR of page pictures ``(gray, dpi)`` (None for a page without one) within ``time_budget`` s:
+    the pages read and the problems (pages not read)."""
+    start = time.monotonic()
+    pages, problems = [], []
+    for number, picture in enumerate(pictures, start=1):
+        if time.monotonic() - start > time_budget:
+            problems.append(f"OCR time limit ({time_budget:g} s) reached on page {number}: "
+                            f"pages from {number} on not read")
+            break
+        if picture is None:
+            problems.append(f"page {number}: no picture in a format the OCR reads")
+            pages.append(OcrPage(number, 72.0, 0.0, []))
+            continue
+        gray, dpi = picture
+        before_tables = not any(p.grids for p in pages) and not any(_is_title(t) for p in pages for t, _ in p.lines)
+        pages.append(read_page(gray, dpi, number, engines, whole_text=before_tables))
+    return pages, problems
+
+
+MIN_PICTURE_PX = (200, 80)  # smaller pictures are icons and logos, not tables
+MAX_PICTURE_PX = 40_000_000
+PICTURE_DPI = 96.0  # a picture without a resolution is taken at a browser's 96 px per inch
+
+
+def picture_array(data: bytes) -> tuple[np.ndarray, float] | None:
+    """A picture's bytes (PNG, JPEG, GIF ...) as a greyscale array and its dpi; None when it cannot be
+    decoded, is too small to be a table or too large to read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_PICTURE_PX or img.width < MIN_PICTURE_PX[0] or img.height < MIN_PICTURE_PX[1]:
+            return None
+        if img.mode in ("RGBA", "LA", "P"):
+            img = img.convert("RGBA")
+            paper = Image.new("RGBA", img.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(paper, img)
+        gray = np.asarray(img.convert("L"))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    dpi = img.info.get("dpi", (PICTURE_DPI,))[0] or PICTURE_DPI
+    return gray, float(dpi) if 50 <= float(dpi) <= 600 else PICTURE_DPI
+
+
+def has_table(picture: tuple[np.ndarray, float]) -> bool:
+    """Does the picture hold a table (ruling lines that form a grid)? No OCR needed."""
+    return bool(find_grids(*picture)[3])
+
+
+def read_table_picture(picture: tuple[np.ndarray, float], engines: Engines) -> list[Cell]:
+    """The table cells of one picture (a table pasted into a web page as an image), row by row, as the
+    PDF reader gives a page's cells; their raw text ends with the cell's box `` @p1:x0,top,x1,bottom``."""
+    gray, dpi = picture
+    page = read_page(gray, dpi, 1, engines, whole_text=False, text=False)
+    return [c for c in to_document([page]).cells if c.structured]

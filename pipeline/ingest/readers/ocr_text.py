@@ -1,0 +1,82 @@
+"""OCR text with the model's confusions undone where a label proves them (``ocr_confusions.csv``).
+
+Tesseract's Chinese model misreads some label characters (``年`` as ``竺``, ``数`` as ``效``, ``行`` as
+``全``). Replacing them everywhere would break real text (``全`` is a character of its own, as in
+``三安全``), so a confusion is undone only where that makes a label of ``labels.csv`` (or a title pattern)
+match that did not match before, and only the replacements that match needs are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from pipeline.knowledge.confusions import guiding_patterns, label_confusions, printed_label_patterns
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def undo_confusions(text: str) -> str:
+    """``text`` with the confusions undone that make a label or title pattern match."""
+    confusions = label_confusions()
+    spots = [i for i, ch in enumerate(text) if ch in confusions]
+    if not spots:
+        return text
+    chars = list(text)
+    rounds = max(len(confusions[text[i]]) for i in spots)
+    for regex in guiding_patterns():
+        current = "".join(chars)
+        if regex.search(_compact(current)) is not None:
+            continue
+        for k in range(rounds):
+            trial = list(chars)
+            changed = [i for i in spots if chars[i] == text[i]]
+            for i in changed:
+                options = confusions[text[i]]
+                trial[i] = options[min(k, len(options) - 1)]
+            if regex.search(_compact("".join(trial))) is None:
+                continue
+            for i in changed:  # keep only the replacements the match needs
+                kept = trial[i]
+                trial[i] = text[i]
+                if regex.search(_compact("".join(trial))) is None:
+                    trial[i] = kept
+            chars = trial
+            break
+    return "".join(chars)
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+SNAP_RATIO = 0.6  # similarity (difflib ratio) a garbled label needs to its printed label ...
+SNAP_MARGIN = 0.1  # ... and its lead over the next printed label
+SNAP_LENGTH = (0.75, 1.34)  # its length over the printed label's (a label cut by a page break is not snapped)
+
+
+def snap_label(text: str) -> str:
+    """A table cell's OCR text, replaced by the printed label it is a garbled copy of (printed_labels.csv).
+
+    Only when it is clearly that label: similar enough, clearly more similar than to any other label,
+    of about the same length, and not already matched by the label's pattern in labels.csv.
+    """
+    compact = _compact(text)
+    if len(compact) < 2 or not _HAN.search(compact):
+        return text
+    scored = []
+    for label, pattern in printed_label_patterns():
+        share = len(compact) / len(label)
+        if SNAP_LENGTH[0] <= share <= SNAP_LENGTH[1]:
+            scored.append((SequenceMatcher(None, compact, label, autojunk=False).ratio(), label, pattern))
+    if not scored:
+        return text
+    scored.sort(key=lambda s: s[0], reverse=True)
+    ratio, label, pattern = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    if ratio < SNAP_RATIO or ratio - runner_up < SNAP_MARGIN or ratio == 1.0:
+        return text
+    if pattern is not None and pattern.search(compact):
+        return text
+    return label
