@@ -6,7 +6,7 @@ RAW    ?= data/raw
 OUT    ?= data/dataset
 STAMP  := $(VENV)/.installed
 
-.PHONY: dataset test install clean notebooks dictionary export bench constraints
+.PHONY: dataset test install clean notebooks dictionary export bench constraints audit
 
 # Every install is pinned by constraints.txt (the versions of the readers and converters decide the output).
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
@@ -47,6 +47,10 @@ dictionary: $(STAMP)
 
 export: $(STAMP)
 	$(BIN)/ogi export --db $(DATASET) --out data/export
+
+# `make audit` writes a static site over the dataset beside it (<dataset>-audit/index.html): open it in a browser.
+audit: $(STAMP)
+	$(BIN)/ogi audit --db $(DATASET) --out $(DATASET)-audit
 
 # --- benchmark -----------------------------------------------------------------------------------------
 # `make bench` (N=10000 synthetic reports by default, plus the samples): throughput, memory, the floor,

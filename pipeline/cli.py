@@ -87,7 +87,8 @@ def build(
             sources, out, limits=build_mod.Limits(max_bytes=int(max_mb * 2**20), seconds=timeout),
             jobs=jobs or os.cpu_count() or 1, cache_folder=None if no_cache else cache,
             on_progress=lambda n: progress.update(task, advance=n),
-            record={"hidden_entries_left_out": found.hidden, "manifest_rows_without_file": unmatched})
+            record={"hidden_entries_left_out": found.hidden, "manifest_rows_without_file": unmatched,
+                    "inputs": [str(p.absolute()) for p in inputs]})
     counts = _print_build_summary(summary, len(sources), out)
     if found.hidden:
         _warn(f"{len(found.hidden)} hidden entr{'y' if len(found.hidden) == 1 else 'ies'} (name starting with '.') "
@@ -266,3 +267,24 @@ def dictionary(
         return
     changed = dictionary_mod.write(out)
     typer.echo(f"{out} {'written' if changed else 'unchanged'}")
+
+
+@app.command()
+def audit(
+    db: DatasetOption = Path("data/dataset"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder of the site to write")] = Path("data/dataset-audit"),
+) -> None:
+    """Write a static site: an index of every report and one page per report (tables, sources, findings)."""
+    import time
+
+    from pipeline.audit.site import build_site
+    from pipeline.warehouse import query as query_mod
+
+    try:
+        query_mod.resolve_warehouse(db)
+    except FileNotFoundError as exc:
+        _error(f"{exc}")
+        raise typer.Exit(2) from None
+    started = time.perf_counter()
+    pages = build_site(db if db.is_dir() else db.parent, out)
+    typer.echo(f"{out / 'index.html'}: {pages} report page(s) in {time.perf_counter() - started:.1f} s")

@@ -1,0 +1,146 @@
+"""``ogi audit``: a static site over a dataset, one page per report and an index of them all.
+
+Self-contained (inline CSS and JavaScript, no CDN, no web font), readable without JavaScript and from
+``file://``. The source files are copied into the site when they are found (the build records where
+its inputs were), so that each page links to its report as published.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html import escape
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.audit.assets import CSS, INDEX_JS
+from pipeline.audit.report_page import ReportContext, page_name, render
+from pipeline.checks.quality import REVIEW_FAMILIES
+from pipeline.warehouse import query
+
+REPORTS_FOLDER = "reports"
+SOURCES_FOLDER = "sources"
+MAX_SOURCE_BYTES = 50 * 2**20
+FAMILIES = ("sums", *REVIEW_FAMILIES)
+
+
+def _frames(dataset: Path) -> dict[str, pl.DataFrame]:
+    con = query.connect(dataset)
+    try:
+        return {
+            "reports": con.sql("SELECT * FROM reports ORDER BY year, agency, source_file").pl(),
+            "cells": con.sql("SELECT report_id, source_file, section, row, col, value, status, unit, line, raw, "
+                             "evidence FROM cells ORDER BY report_id").pl(),
+            "violations": con.sql("SELECT * FROM violations ORDER BY report_id, rule, section, row, col").pl(),
+            "rules": con.sql("SELECT rule, \"check\" FROM rules").pl(),
+            "reuse": con.sql("SELECT * FROM prose_reuse").pl(),
+            "summary": con.sql("SELECT * FROM report_summary_all").pl(),
+            "quality": con.sql("SELECT * FROM report_quality").pl(),
+        }
+    finally:
+        con.close()
+
+
+def _by_report(frame: pl.DataFrame) -> dict[str, list[dict]]:
+    if frame.is_empty():
+        return {}
+    return {key[0]: part.to_dicts() for key, part in frame.partition_by("report_id", as_dict=True).items()}
+
+
+def _input_roots(dataset: Path) -> list[Path]:
+    try:
+        record = json.loads((dataset / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [Path(p) for p in record.get("inputs", [])]
+
+
+def _copy_source(source_file: str, roots: list[Path], site: Path) -> str | None:
+    """The site-relative link of the report's own file, copied into the site when it is found."""
+    for root in roots:
+        for candidate in (root / source_file, root.parent / source_file, root):
+            if candidate.is_file() and candidate.name == Path(source_file).name:
+                if candidate.stat().st_size > MAX_SOURCE_BYTES:
+                    return None
+                target = site / SOURCES_FOLDER / source_file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(candidate, target)
+                return f"../{SOURCES_FOLDER}/{source_file}"
+    return None
+
+
+def _neighbours(reports: pl.DataFrame) -> dict[str, dict[str, tuple[str, int]]]:
+    """report_id -> {"previous" | "next": (report_id, year)} of the agency's preferred reports."""
+    preferred = {(r["agency"], r["year"]): r["report_id"] for r in reports.filter(pl.col("preferred")).iter_rows(named=True)
+                 if r["agency"] and r["year"]}
+    out = {}
+    for r in reports.filter(pl.col("status") != "rejected").iter_rows(named=True):
+        links = {}
+        for which, year in (("previous", (r["year"] or 0) - 1), ("next", (r["year"] or 0) + 1)):
+            other = preferred.get((r["agency"], year))
+            if other:
+                links[which] = (other, year)
+        out[r["report_id"]] = links
+    return out
+
+
+def build_site(dataset: Path, out: Path) -> int:
+    """Write the site; returns the number of report pages."""
+    frames = _frames(dataset)
+    pages = out / REPORTS_FOLDER
+    pages.mkdir(parents=True, exist_ok=True)
+    cells, findings = _by_report(frames["cells"]), _by_report(frames["violations"])
+    reuse = {r["report_id"]: r for r in frames["reuse"].to_dicts()}
+    summary = {r["report_id"]: r for r in frames["summary"].to_dicts()}
+    families = dict(frames["rules"].rows())
+    neighbours = _neighbours(frames["reports"])
+    roots = _input_roots(dataset)
+    written = 0
+    for report in frames["reports"].filter(pl.col("status") != "rejected").iter_rows(named=True):
+        rid = report["report_id"]
+        previous = neighbours[rid].get("previous")
+        ctx = ReportContext(report, cells.get(rid, []), findings.get(rid, []), families, reuse.get(rid),
+                            summary.get(rid), summary.get(previous[0]) if previous else None, neighbours[rid],
+                            _copy_source(report["source_file"], roots, out))
+        (pages / page_name(rid)).write_text(render(ctx), encoding="utf-8")
+        written += 1
+    (out / "index.html").write_text(render_index(frames["reports"], frames["quality"]), encoding="utf-8")
+    return written
+
+
+def render_index(reports: pl.DataFrame, quality: pl.DataFrame) -> str:
+    outcomes = {r["report_id"]: r for r in quality.to_dicts()}
+    years = sorted({y for y in reports["year"].to_list() if y is not None})
+    rows = []
+    for r in reports.iter_rows(named=True):
+        q = outcomes.get(r["report_id"], {})
+        failed = [f for f in FAMILIES if q.get(f) == "failed"]
+        cells = "".join(f'<td class="n {q.get(f, "")}" data-sort="{q.get(f"{f}_failed", "")}">'
+                        f'{q.get(f"{f}_failed", "") or ("" if q.get(f) != "not_assessable" else "n/a")}</td>'
+                        for f in FAMILIES)
+        name = escape(r["agency"] or r["source_file"])
+        link = (f'<a href="{REPORTS_FOLDER}/{page_name(r["report_id"])}">{name}</a>' if r["status"] != "rejected"
+                else name)
+        read = (r["n_cells"] or 0) - (r["n_ambiguous"] or 0)
+        rows.append(f'<tr data-agency="{escape(r["agency"] or "")}" data-year="{r["year"] or ""}" '
+                    f'data-failed="{" ".join(failed)}"><td>{link}</td><td class="n">{r["year"] or ""}</td>'
+                    f'<td>{r["template"] or ""}</td><td class="{r["status"]}">{r["status"]}</td>'
+                    f'<td class="n">{read}</td><td class="n">{r["n_ambiguous"]}</td>{cells}'
+                    f'<td>{r["published"] or ""}</td><td class="small">{escape(r["source_file"])}'
+                    + (f'<br>{escape(r["reason"])}' if r["status"] == "rejected" and r["reason"] else "")
+                    + "</td></tr>")
+    head = ("<tr><th>agency</th><th>year</th><th>template</th><th>status</th><th>cells read</th><th>ambiguous</th>"
+            + "".join(f"<th>{f}</th>" for f in FAMILIES) + "<th>published</th><th>file</th></tr>")
+    options = "".join(f'<option value="{y}">{y}</option>' for y in years)
+    family_options = "".join(f'<option value="{f}">{f}</option>' for f in FAMILIES)
+    return f"""<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>Audit of the reports</title>
+<style>{CSS}</style></head><body>
+<h1>Government information disclosure annual reports: audit</h1>
+<p>{reports.height} files. Columns per family of checks: failed findings (n/a: could not be checked). Click a
+report for its tables, where each number comes from and every finding.</p>
+<p id="filters" style="display:none">agency <input id="f-agency" size="14"> year <select id="f-year">
+<option value="">all</option>{options}</select> failed family <select id="f-family"><option value="">any</option>
+{family_options}</select> showing <span id="shown">{reports.height}</span></p>
+<table id="reports"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>
+<script>{INDEX_JS}</script></body></html>"""
