@@ -94,7 +94,7 @@ reasons = con.sql("""
         SELECT report_id, source_file FROM denial GROUP BY ALL
         HAVING count(*) FILTER (WHERE status IN ('reported', 'derived')) =
                (SELECT count(*) FROM labels WHERE section = 'requests' AND kind = 'code' AND parent_group = 'denied'))
-    SELECT year, row, row_label_en, row_order, sum(value) AS requests, count(*) AS reports
+    SELECT year, row, row_label_en, row_order, CAST(sum(value) AS BIGINT) AS requests, count(*) AS reports
     FROM denial JOIN complete USING (report_id, source_file)
     GROUP BY ALL ORDER BY year, row_order""").pl()
 by_year = (reasons.pivot(on="row_label_en", index="year", values="requests").sort("year")

@@ -17,7 +17,7 @@ from pipeline.warehouse import query
 con = query.connect(charts.dataset_path())
 years_per_agency = con.sql("""
     SELECT agency, count(*) AS years, min(year) AS first_year, max(year) AS last_year,
-           sum(received) AS received
+           CAST(sum(received) AS BIGINT) AS received
     FROM report_summary WHERE agency IS NOT NULL AND year IS NOT NULL
     GROUP BY agency ORDER BY years DESC, received DESC NULLS LAST, agency""").pl()
 agency = os.environ.get("OGI_AGENCY") or (years_per_agency["agency"][0] if years_per_agency.height else None)

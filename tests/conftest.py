@@ -109,8 +109,14 @@ def build_dataset(inputs: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_dataset(tmp_path_factory) -> Path:
-    """The five sample reports of data/raw, built into a temporary folder."""
-    return build_dataset(REPO / "data" / "raw", tmp_path_factory.mktemp("sample") / "dataset")
+    """The five seed reports of data/raw/seeds, built into a temporary folder."""
+    return build_dataset(REPO / "data" / "raw" / "seeds", tmp_path_factory.mktemp("sample") / "dataset")
+
+
+@pytest.fixture(scope="session")
+def full_sample_dataset(tmp_path_factory) -> Path:
+    """Every sample report of data/raw (seeds, the 平潭 and 洪泽 series): what `make dataset` builds."""
+    return build_dataset(REPO / "data" / "raw", tmp_path_factory.mktemp("full_sample") / "dataset")
 
 
 def scorer(shared: Path):
