@@ -19,7 +19,8 @@ STATUS_LEGEND = (("reported", "read from the source"), ("blank", "printed empty"
 @dataclass
 class ReportContext:
     report: dict
-    cells: list[dict]
+    tds: dict[tuple[str, str, str], str]  # each cell's HTML (cells_html.with_html)
+    provenance: str  # the rows of the provenance table, in HTML
     findings: list[dict]  # violations rows
     families: dict[str, str]  # rule -> check family
     reuse: dict | None = None
@@ -93,12 +94,7 @@ def _reuse(ctx: ReportContext) -> str:
                                                               f"<ol>{sentences}</ol></details>" if repeated else ""))
 
 
-def _provenance(cells: list[dict]) -> str:
-    rows = "".join(
-        f'<tr id="{cell_id(c["section"], c["row"], c["col"])}"><td>{escape(c["section"])}</td><td>{escape(c["row"])}</td>'
-        f'<td>{escape(c["col"])}</td><td class="n">{number(c["value"])}</td><td>{escape(c["status"])}</td>'
-        f'<td>{escape(c["source_file"])}</td><td class="n">{c["line"] if c["line"] is not None else ""}</td>'
-        f'<td>{escape(c["raw"] or "")}</td><td class="small">{escape(c["evidence"] or "")}</td></tr>' for c in cells)
+def _provenance(rows: str) -> str:
     return ("<table><tr><th>section</th><th>row</th><th>col</th><th>value</th><th>status</th><th>file</th>"
             f"<th>line / page</th><th>raw</th><th>evidence</th></tr>{rows}</table>")
 
@@ -113,13 +109,12 @@ def render(ctx: ReportContext) -> str:
             for key in concerned_cells(f):
                 marks.setdefault(key, []).append(n)
     conflicts = {key for _, f in numbered if ctx.families.get(f["rule"]) == "copies" for key in concerned_cells(f)}
-    cells = {(c["section"], c["row"], c["col"]): c for c in ctx.cells}
-    view = TableView(cells, report.get("template") or "2021", marks, conflicts)
+    view = TableView(ctx.tds, report.get("template") or "2021", marks, conflicts)
     nav = " ".join(f'<a href="{page_name(rid)}">{which} year ({year})</a>' for which, (rid, year) in ctx.neighbours.items())
     legend = "".join(f'<span class="legend-item"><span class="swatch {k}"></span>{escape(k)}: {escape(v)}</span>'
                      for k, v in STATUS_LEGEND)
     title = f'{report.get("agency") or report["source_file"]} {report.get("year") or ""}'
-    tables = (view.proactive() + view.requests() + view.appeals()) if ctx.cells else "<p>No table was read.</p>"
+    tables = (view.proactive() + view.requests() + view.appeals()) if ctx.tds else "<p>No table was read.</p>"
     return f"""<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>{CSS}</style></head><body>
 <nav><a href="../index.html">all reports</a> {nav}</nav>
@@ -131,5 +126,5 @@ cell a failed rule concerns (its number in the findings above).</p>
 {tables}
 <h2>Prose reused from the year before</h2>{_reuse(ctx)}
 <h2>Against the year before</h2>{_year_on_year(ctx)}
-<h2>Where each number comes from</h2>{_provenance(ctx.cells)}
+<h2>Where each number comes from</h2>{_provenance(ctx.provenance)}
 </body></html>"""

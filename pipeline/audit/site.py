@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.audit.assets import CSS, INDEX_JS
+from pipeline.audit.cells_html import with_html
 from pipeline.audit.report_page import ReportContext, page_name, render
 from pipeline.checks.quality import REVIEW_FAMILIES
 from pipeline.warehouse import query
@@ -43,9 +44,20 @@ def _frames(dataset: Path) -> dict[str, pl.DataFrame]:
 
 
 def _by_report(frame: pl.DataFrame) -> dict[str, list[dict]]:
-    if frame.is_empty():
+    out: dict[str, list[dict]] = {}
+    for row in frame.iter_rows(named=True):
+        out.setdefault(row["report_id"], []).append(row)
+    return out
+
+
+def _cells_by_report(cells: pl.DataFrame) -> dict[str, tuple[dict, str]]:
+    """report_id -> (cell key -> its HTML, the report's provenance rows), made for all reports at once."""
+    if cells.is_empty():
         return {}
-    return {key[0]: part.to_dicts() for key, part in frame.partition_by("report_id", as_dict=True).items()}
+    grouped = with_html(cells).group_by("report_id", maintain_order=True).agg(
+        "section", "row", "col", "td", pl.col("prov").str.join(""))
+    return {rid: (dict(zip(zip(sections, rows, cols), tds)), prov)
+            for rid, sections, rows, cols, tds, prov in grouped.iter_rows()}
 
 
 def _input_roots(dataset: Path) -> list[Path]:
@@ -90,7 +102,8 @@ def build_site(dataset: Path, out: Path) -> int:
     frames = _frames(dataset)
     pages = out / REPORTS_FOLDER
     pages.mkdir(parents=True, exist_ok=True)
-    cells, findings = _by_report(frames["cells"]), _by_report(frames["violations"])
+    cells = _cells_by_report(frames["cells"])
+    findings = _by_report(frames["violations"])
     reuse = {r["report_id"]: r for r in frames["reuse"].to_dicts()}
     summary = {r["report_id"]: r for r in frames["summary"].to_dicts()}
     families = dict(frames["rules"].rows())
@@ -100,7 +113,8 @@ def build_site(dataset: Path, out: Path) -> int:
     for report in frames["reports"].filter(pl.col("status") != "rejected").iter_rows(named=True):
         rid = report["report_id"]
         previous = neighbours[rid].get("previous")
-        ctx = ReportContext(report, cells.get(rid, []), findings.get(rid, []), families, reuse.get(rid),
+        tds, provenance = cells.get(rid, ({}, ""))
+        ctx = ReportContext(report, tds, provenance, findings.get(rid, []), families, reuse.get(rid),
                             summary.get(rid), summary.get(previous[0]) if previous else None, neighbours[rid],
                             _copy_source(report["source_file"], roots, out))
         (pages / page_name(rid)).write_text(render(ctx), encoding="utf-8")

@@ -105,6 +105,7 @@ def groups() -> tuple[GroupLabel, ...]:
     )
 
 
+@cache
 def group_members(section: str, group: str) -> tuple[str, ...]:
     """Row codes directly in a row group, in printed order (sub-groups are not expanded)."""
     return tuple(c.code for c in code_labels() if (c.section, c.axis, c.group) == (section, "row", group))
