@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 from typing import NamedTuple
 
 from pipeline.knowledge import domain, labels
 
 _SENTENCE_END = domain.pattern("sentence_end")
 _HEADING_NUMBER = domain.pattern("heading_number")
-_HEADING_MARKS = re.compile(r"^[#*\s]+|[*\s]+$")
 MAX_QUOTE = 160
+MAX_HEADING = 40  # characters of a part heading alone on its line, marks included
+_SPACES = re.compile(r"\s+")
 
 
 def _finding(report_id: str, rule: str, outcome: str, message: str, section=None, row=None, col=None,
@@ -30,18 +32,26 @@ def _finding(report_id: str, rule: str, outcome: str, message: str, section=None
 # --- C: completeness ----------------------------------------------------------------------------------
 
 
+@cache
+def _part_headings() -> tuple[re.Pattern, re.Pattern]:
+    """Every part's heading numbered anywhere in the text, and alone as a line: one pattern each, a
+    group per part (p1 … p6), so the text is searched once."""
+    either = "|".join(f"(?P<p{part.part}>{part.regex.pattern})" for part in domain.parts())
+    return (re.compile(f"(?:{_HEADING_NUMBER.pattern})(?:{either})"),
+            re.compile(f"(?:{_HEADING_NUMBER.pattern})?(?:{either})"))
+
+
 def missing_parts(texts: list[str]) -> list[domain.Part]:
     """Parts whose heading is printed nowhere: numbered (五、存在的主要问题…) anywhere in the text, or
     alone as a line. A list of the parts in the preface (本报告由总体情况、…组成) is no heading."""
-    compact = re.sub(r"\s+", "", "\n".join(texts))
-    lines = [_HEADING_MARKS.sub("", re.sub(r"\s+", "", t)) for t in texts]
-    missing = []
-    for part in domain.parts():
-        numbered = re.compile(_HEADING_NUMBER.pattern + f"(?:{part.regex.pattern})")
-        alone = re.compile(rf"^(?:{_HEADING_NUMBER.pattern})?(?:{part.regex.pattern})$")
-        if not numbered.search(compact) and not any(alone.match(line) for line in lines):
-            missing.append(part)
-    return missing
+    numbered, alone = _part_headings()
+    found = {m.lastgroup for m in numbered.finditer(_SPACES.sub("", "\n".join(texts)))}
+    # a heading alone is short; the long lines (paragraphs, most of the text) cannot be one
+    for text in texts:
+        if len(text) <= 2 * MAX_HEADING and len(line := "".join(text.split())) <= MAX_HEADING:
+            if m := alone.fullmatch(line.lstrip("#*").rstrip("*")):  # Markdown's marks around a heading
+                found.add(m.lastgroup)
+    return [part for part in domain.parts() if f"p{part.part}" not in found]
 
 
 def completeness(report_id: str, texts: list[str], tables) -> list[dict]:

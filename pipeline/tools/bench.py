@@ -28,7 +28,7 @@ from pipeline.ingest.decode import decode
 from pipeline.ingest.normalize import _t2s
 from pipeline.tools.synth import make_report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the project: pipeline/tools/bench.py
 
 
 def _floor_one(paths: list[str]) -> int:
@@ -156,7 +156,7 @@ def ocr_seconds_per_page() -> str:
 
     if ocr_engine.missing():
         return f"n/a ({ocr_engine.missing()})"
-    sys.path.insert(0, str(ROOT.parent / "tests"))
+    sys.path.insert(0, str(ROOT / "tests"))
     try:
         from scan_documents import cjk_font, scanned_pdf
     except ImportError:
@@ -177,9 +177,8 @@ def run(n: int, jobs: int, seed: int, keep: Path | None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="ogi-bench-")) if keep is None else keep
     inputs, out = work / "raw", work / "dataset"
     write_inputs(inputs, n, seed)
-    for sample in sorted((ROOT / "data" / "raw").glob("*")):
-        shutil.copy(sample, inputs / sample.name)
-    files = sorted(p for p in inputs.iterdir() if p.is_file())
+    shutil.copytree(ROOT / "data" / "raw", inputs / "samples", dirs_exist_ok=True)
+    files = sorted(p for p in inputs.rglob("*") if p.is_file())
     megabytes = sum(p.stat().st_size for p in files) / 2**20
 
     floor = measure_floor(files, jobs)
@@ -212,7 +211,7 @@ def record(result: dict, path: Path) -> None:
     header = "| " + " | ".join(result) + " |\n|" + "---|" * len(result) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        path.write_text("# Benchmark results (`make bench`)\n\nOne row per run; see pipeline/bench.py for what "
+        path.write_text("# Benchmark results (`make bench`)\n\nOne row per run; see pipeline/tools/bench.py for what "
                         "each figure measures.\n\n" + header, encoding="utf-8")
     headers = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("| date")]
     with path.open("a", encoding="utf-8") as f:
