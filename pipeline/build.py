@@ -22,10 +22,16 @@ import polars as pl
 
 from pipeline import cache as cache_mod
 from pipeline.checks import across_years, copies, rules
-from pipeline.knowledge import schemas
-from pipeline.warehouse import store
 from pipeline.ingest.discover import SourceFile
-from pipeline.process import BatchResult, Limits, _duplicate_reason, batch_key, process_batch
+from pipeline.knowledge import schemas
+from pipeline.process import (
+    BatchResult,
+    Limits,
+    _duplicate_reason,
+    batch_key,
+    process_batch,
+)
+from pipeline.warehouse import store
 
 BATCH_TARGET = 150  # reports per batch, on average (rarely more than twice that)
 

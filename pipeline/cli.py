@@ -10,16 +10,21 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from pipeline import build as build_mod
 from pipeline.checks import quality
-from pipeline.warehouse import store
-
 from pipeline.ingest.discover import discover_inputs
 from pipeline.ingest.manifest import ManifestError, apply_manifest, read_manifest
+from pipeline.warehouse import store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build the dataset of Chinese government information disclosure annual reports.")

@@ -9,7 +9,6 @@ cached by content hash: the cache key covers exactly the modules this module imp
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,16 +16,27 @@ import polars as pl
 
 from pipeline import cache as cache_mod
 from pipeline.checks import across_years, review, rules
-from pipeline.knowledge import schemas
-from pipeline.ingest.decode import decode
-from pipeline.ingest.discover import SourceFile, sha256_hex
-from pipeline.extract.facts import REPORT_FIELDS, FactCell, reading_findings, table_facts
+from pipeline.extract.facts import (
+    REPORT_FIELDS,
+    FactCell,
+    reading_findings,
+    table_facts,
+)
 from pipeline.extract.metadata import read_metadata
 from pipeline.extract.publication import read_publication
-from pipeline.ingest.readers import BINARY_FORMATS, Document, Unreadable, read_binary_document, read_document
-from pipeline.ingest.readers.pictures import folder_resolver
 from pipeline.extract.tables import Tables, read_tables
-from pipeline.knowledge import divisions, domain
+from pipeline.ingest.decode import decode
+from pipeline.ingest.discover import SourceFile, sha256_hex
+from pipeline.ingest.normalize import without_spaces
+from pipeline.ingest.readers import (
+    BINARY_FORMATS,
+    Document,
+    Unreadable,
+    read_binary_document,
+    read_document,
+)
+from pipeline.ingest.readers.pictures import folder_resolver
+from pipeline.knowledge import divisions, domain, schemas
 from pipeline.timelimit import TimeLimitExceeded, time_limit
 
 _UNSUPPORTED = {
@@ -201,7 +211,7 @@ def _manifest_disagreements(source: SourceFile, meta) -> list[str]:
 
 
 def _compact_text(doc) -> str:
-    return re.sub(r"\s+", "", "".join(doc.lines[:300]))
+    return without_spaces("".join(doc.lines[:300]))
 
 
 def _table_name(section: str) -> str:

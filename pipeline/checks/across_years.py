@@ -12,6 +12,8 @@ import polars as pl
 
 from pipeline.checks.copies import agency_key
 from pipeline.checks.review import sentences
+from pipeline.extract.facts import usable_values
+from pipeline.ingest.normalize import without_spaces
 from pipeline.knowledge import domain, labels, schemas
 
 _DIGITS = re.compile(r"\d+")
@@ -22,10 +24,7 @@ _TITLE_LINE, _HEADING_LINE = 60, 20  # characters
 
 def summary_totals(facts) -> dict[str, float | None]:
     """report_summary's counts for one report (null when a term is not read), from its facts."""
-    values = {}
-    for f in sorted(facts, key=lambda f: f.status != "derived"):  # a printed value wins over a derived one
-        if f.status in domain.USABLE_STATUSES:
-            values[(f.section, f.row, f.col)] = f.value
+    values = usable_values(facts)
     out = {}
     for column in labels.summary_columns():
         terms = [values.get((column.section, row, column.col)) for row in column.rows]
@@ -35,7 +34,7 @@ def summary_totals(facts) -> dict[str, float | None]:
 
 def _structure(line) -> bool:
     """A title or a heading line: the same every year by design, not reused prose."""
-    text = re.sub(r"\s+", "", line.text)
+    text = without_spaces(line.text)
     return bool(_TITLE.search(text) and len(text) <= _TITLE_LINE) or (
         len(text) <= _HEADING_LINE and not _SENTENCE_PUNCTUATION.search(text))
 

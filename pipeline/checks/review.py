@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_right
 from functools import cache
+from itertools import accumulate
 from typing import NamedTuple
 
+from pipeline.extract.facts import usable_values
+from pipeline.ingest.normalize import without_spaces
 from pipeline.knowledge import domain, labels
 
 _SENTENCE_END = domain.pattern("sentence_end")
 _HEADING_NUMBER = domain.pattern("heading_number")
 MAX_QUOTE = 160
-MAX_HEADING = 40  # characters of a part heading alone on its line, marks included
-_SPACES = re.compile(r"\s+")
 
 
 def _finding(report_id: str, rule: str, outcome: str, message: str, section=None, row=None, col=None,
@@ -34,23 +36,22 @@ def _finding(report_id: str, rule: str, outcome: str, message: str, section=None
 
 @cache
 def _part_headings() -> tuple[re.Pattern, re.Pattern]:
-    """Every part's heading numbered anywhere in the text, and alone as a line: one pattern each, a
-    group per part (p1 … p6), so the text is searched once."""
+    """Every part's heading numbered anywhere in the text, and alone as a text (between NUL
+    separators, Markdown's marks allowed around it): one pattern each, a group per part (p1 … p6), so
+    the text is searched once."""
     either = "|".join(f"(?P<p{part.part}>{part.regex.pattern})" for part in domain.parts())
     return (re.compile(f"(?:{_HEADING_NUMBER.pattern})(?:{either})"),
-            re.compile(f"(?:{_HEADING_NUMBER.pattern})?(?:{either})"))
+            re.compile(f"\x00[#*]*(?:{_HEADING_NUMBER.pattern})?(?:{either})\\**(?=\x00)"))
 
 
 def missing_parts(texts: list[str]) -> list[domain.Part]:
     """Parts whose heading is printed nowhere: numbered (五、存在的主要问题…) anywhere in the text, or
     alone as a line. A list of the parts in the preface (本报告由总体情况、…组成) is no heading."""
     numbered, alone = _part_headings()
-    found = {m.lastgroup for m in numbered.finditer(_SPACES.sub("", "\n".join(texts)))}
-    # a heading alone is short; the long lines (paragraphs, most of the text) cannot be one
-    for text in texts:
-        if len(text) <= 2 * MAX_HEADING and len(line := "".join(text.split())) <= MAX_HEADING:
-            if m := alone.fullmatch(line.lstrip("#*").rstrip("*")):  # Markdown's marks around a heading
-                found.add(m.lastgroup)
+    found = {m.lastgroup for m in numbered.finditer(without_spaces("".join(texts)))}
+    # each distinct text once (a line is often also its one cell); a leading NUL makes the scan fast
+    separated = without_spaces("\x00".join(dict.fromkeys(texts)))
+    found.update(m.lastgroup for m in alone.finditer(f"\x00{separated}\x00"))
     return [part for part in domain.parts() if f"p{part.part}" not in found]
 
 
@@ -79,18 +80,17 @@ class Claim(NamedTuple):
 
 def sentences(prose) -> list[tuple[int, str]]:
     """(line, sentence) of the prose: lines joined (dumps wrap sentences and numbers), whitespace
-    removed, cut at sentence ends."""
-    text, starts = [], []
-    for line in prose:
-        starts.append((sum(len(t) for t in text), line.line))
-        text.append(re.sub(r"\s+", "", line.text))
-    joined = "".join(text)
+    removed, cut at sentence ends. A sentence's line is the line it starts on."""
+    texts = [without_spaces(line.text) for line in prose]
+    offsets = list(accumulate((len(t) for t in texts), initial=0))
+    joined = "".join(texts)
     out, begin = [], 0
     for m in [*_SENTENCE_END.finditer(joined), None]:
         end = m.start() if m else len(joined)
         if end > begin:
-            line = next((number for offset, number in reversed(starts) if offset <= begin), 0)
-            out.append((line, joined[begin:end]))
+            # the last line starting at or before the sentence (an empty line shares its offset)
+            at = bisect_right(offsets, begin, 0, len(texts)) - 1
+            out.append((prose[at].line if at >= 0 else 0, joined[begin:end]))
         begin = end + 1
     return out
 
@@ -132,17 +132,8 @@ def _value(cells: dict, term: tuple[str, str, str]) -> float | None:
     return sum(values) if values and all(v is not None for v in values) else None
 
 
-def _table_values(facts) -> dict[tuple[str, str, str], float]:
-    """Cells whose value can be compared: printed (reported) or derived, one value per cell."""
-    values = {}
-    for f in sorted(facts, key=lambda f: f.status != "derived"):  # a printed value wins over a derived one
-        if f.status in domain.USABLE_STATUSES:
-            values[(f.section, f.row, f.col)] = f.value
-    return values
-
-
 def prose_against_tables(report_id: str, prose, facts) -> list[dict]:
-    values = _table_values(facts)
+    values = usable_values(facts)
     out = []
     for claim in prose_claims(prose):
         alternatives = [[_value(values, term) for term in alternative] for alternative in claim.targets]

@@ -16,8 +16,8 @@ from typing import NamedTuple
 import polars as pl
 
 from pipeline.checks import copies
-from pipeline.knowledge import domain, schemas
 from pipeline.checks.copies import agency_key
+from pipeline.knowledge import domain, schemas
 from pipeline.knowledge.domain import SumRule, Term
 
 USABLE = domain.USABLE_STATUSES

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from pipeline.extract.stream import Token, parse_number
 from pipeline.knowledge import domain
 from pipeline.knowledge.domain import Column
-from pipeline.extract.stream import Token, parse_number
 
 MAX_CANDIDATES = 20000
 MAX_RUN_DIGITS = 64  # a longer run is not a table row; splitting it would take forever

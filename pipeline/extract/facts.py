@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pipeline.knowledge import domain
 from pipeline.extract.tables import Tables
+from pipeline.knowledge import domain
 
 REPORT_FIELDS = ("report_id", "source_file", "agency", "year")  # the same for every fact of a report
 
@@ -56,6 +56,15 @@ def table_facts(tables: Tables) -> list[FactCell]:
                 ))
     facts.extend(derived_facts(facts))
     return facts
+
+
+def usable_values(facts: list[FactCell]) -> dict[tuple[str, str, str], float]:
+    """{(section, row, col): value} of the cells that can be compared or summed: printed (reported) or
+    derived; a printed value wins over a derived one."""
+    derived = {(f.section, f.row, f.col): f.value for f in facts if f.status == "derived"}
+    printed = {(f.section, f.row, f.col): f.value for f in facts
+               if f.status != "derived" and f.status in domain.USABLE_STATUSES}
+    return derived | printed
 
 
 def reading_findings(tables: Tables, report_id: str) -> list[dict]:

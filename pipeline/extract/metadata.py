@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from pipeline.ingest.normalize import without_spaces
 from pipeline.knowledge import domain
 
 # The patterns are knowledge (knowledge/data/patterns.csv, agency endings in agency_suffixes.csv).
@@ -48,7 +49,7 @@ def clean_lines(lines: list[str]) -> list[str]:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return without_spaces(text)
 
 
 def _title_candidates(lines: list[str]):

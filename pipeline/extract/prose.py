@@ -8,6 +8,7 @@ prose before and after the tables.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import NamedTuple
 
 from pipeline.extract.locate import TableRegions
@@ -30,11 +31,19 @@ def prose_lines(before: list, stream: Stream, regions: TableRegions) -> list[Pro
     else:
         cut = (stream.to_spaced(min(starts)), stream.to_spaced(regions.end_of_tables)
                if regions.end_of_tables < len(stream.compact) else len(stream.spaced))
-    for index, cell in enumerate(stream.cells):
-        begin = stream.cell_starts[index]
+    # the cells lie one after another in the spaced text: only the two holding the cuts are cut; those
+    # between them are table text
+    starts, cells = stream.cell_starts, stream.cells
+    if not cells:
+        return out
+    holding = [max(bisect_right(starts, position) - 1, 0) for position in cut]
+    out.extend(ProseLine(cell.line, cell.text) for cell in cells[:holding[0]] if cell.text.strip())
+    for index in sorted(set(holding)):
+        cell, begin = cells[index], starts[index]
         end = begin + len(cell.text)
         pieces = [(begin, min(end, cut[0])), (max(begin, cut[1]), end)]
         text = "".join(cell.text[a - begin:b - begin] for a, b in pieces if b > a)
         if text.strip():
             out.append(ProseLine(cell.line, text))
+    out.extend(ProseLine(cell.line, cell.text) for cell in cells[holding[1] + 1:] if cell.text.strip())
     return out

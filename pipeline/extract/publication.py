@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from pipeline.ingest.normalize import without_spaces
 from pipeline.knowledge import domain
 
 _PUBLICATION_LINE = domain.pattern("publication_line")
@@ -73,7 +74,7 @@ def read_publication(lines: list[str], properties: dict[str, str], year: int | N
         if m and (date := parse_date(m.group(1))):
             return Publication(date, "publication date line", url)
     for line in reversed(lines[-_SIGNATURE_WINDOW:]):
-        m = _SIGNATURE_DATE.match(re.sub(r"\s+", "", line))
+        m = _SIGNATURE_DATE.match(without_spaces(line))
         if m and (date := parse_date(m.group(1))):
             return Publication(date, "date under the signature", url)
     for key, source in _CREATION_SOURCES:

@@ -14,8 +14,8 @@ from array import array
 from typing import NamedTuple
 
 from pipeline.ingest.normalize import raw_span
-from pipeline.knowledge import domain
 from pipeline.ingest.readers import Cell
+from pipeline.knowledge import domain
 
 # A value piece (knowledge/data/patterns.csv): optional sign, digits with optional thousands separators
 # and decimals, optional unit (values.csv); a placeholder printed for nothing to report.

@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path, PurePosixPath
 
 from pipeline.ingest.discover import SourceFile
+from pipeline.ingest.normalize import without_spaces
 
 
 class ManifestError(ValueError):
@@ -30,7 +31,7 @@ def read_manifest(path: Path) -> dict[str, tuple[str | None, int | None]]:
         year_text = (row.get("year") or "").strip()
         if year_text and not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
             raise ManifestError(f"manifest {path} line {number}: year {year_text!r} is not a report year")
-        agency = "".join((row.get("agency") or "").split()) or None
+        agency = without_spaces(row.get("agency") or "") or None
         out[row["file"].strip()] = (agency, int(year_text) if year_text else None)
     return out
 

@@ -146,7 +146,9 @@ def agency_kind(agency: str) -> str | None:
     if body:
         return body
     kinds = domain.agency_suffix_kinds()
-    for suffix in sorted(kinds, key=len, reverse=True):
-        if agency.endswith(suffix):
-            return kinds[suffix]
-    return None
+    return next((kinds[suffix] for suffix in _suffixes_longest_first() if agency.endswith(suffix)), None)
+
+
+@cache
+def _suffixes_longest_first() -> tuple[str, ...]:
+    return tuple(sorted(domain.agency_suffix_kinds(), key=len, reverse=True))

@@ -16,8 +16,8 @@ import duckdb
 import polars as pl
 
 from pipeline.knowledge import domain, labels
-from pipeline.warehouse import views
 from pipeline.knowledge.view_schemas import SECTION_COLUMN_NAMES
+from pipeline.warehouse import views
 from pipeline.warehouse.views import quote
 
 

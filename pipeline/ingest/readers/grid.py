@@ -15,6 +15,8 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pipeline.ingest.normalize import without_spaces
+
 # Geometry, in points (1/72 inch).
 SNAP = 2.0  # two ruling lines closer than this are one line (rounding, pieces of one border)
 MIN_CELL = 4.0  # grid boundaries closer than this are one boundary (a double border is not a cell)
@@ -329,5 +331,5 @@ def cell_text(glyphs: list[Glyph]) -> str:
             text += " "
         text += piece
     if NUMERIC_ONLY.fullmatch(text):
-        text = re.sub(r"\s+", "", text)  # one number wrapped in a narrow cell
+        text = without_spaces(text)  # one number wrapped in a narrow cell
     return text

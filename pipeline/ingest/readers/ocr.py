@@ -21,13 +21,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.ingest.readers import Cell, Document
-from pipeline.ingest.readers.grid import Glyph, Grid, cell_text as cell_text_of
+from pipeline.ingest.readers.grid import Glyph, Grid
+from pipeline.ingest.readers.grid import cell_text as cell_text_of
 from pipeline.ingest.readers.ocr_cells import CellReading, join_han, read_cell
 from pipeline.ingest.readers.ocr_engine import Engines
-from pipeline.ingest.readers.ocr_rows import fill_row_labels
 from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
+from pipeline.ingest.readers.ocr_rows import fill_row_labels
 from pipeline.ingest.readers.ocr_text import snap_label, undo_confusions
-from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables, merge_split_rows
+from pipeline.ingest.readers.pdf import (
+    blocks_to_document,
+    join_continued_tables,
+    merge_split_rows,
+)
 from pipeline.ingest.readers.pdf_unruled import Block
 from pipeline.knowledge import domain
 from pipeline.knowledge.confusions import TITLE_PATTERNS

@@ -22,8 +22,8 @@ import numpy as np
 
 from pipeline.ingest.normalize import normalize_text
 from pipeline.ingest.readers.ocr_engine import Engines
+from pipeline.ingest.readers.ocr_pixels import paint, runs
 from pipeline.knowledge.confusions import digit_lookalikes
-from pipeline.ingest.readers.ocr_pixels import runs, paint
 
 EMPTY_INK = 6  # dark pixels (at 150 dpi, scaled with the area) below which a crop is empty
 DIGIT_PX_A = 24  # text height in pixels for each digit reading

@@ -56,9 +56,9 @@ def version() -> str:
     (part of the cache key)."""
     if missing():
         return "absent"
-    import tesserocr
-
     from importlib import metadata
+
+    import tesserocr
 
     parts = [f"tesserocr {metadata.version('tesserocr')}", tesserocr.tesseract_version().split()[1]]
     for lang in LANGUAGES:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from pipeline.knowledge.confusions import guiding_patterns, label_confusions, printed_label_patterns
-
+from pipeline.knowledge.confusions import (
+    guiding_patterns,
+    label_confusions,
+    printed_label_patterns,
+)
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 

@@ -9,8 +9,17 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from pipeline.ingest.normalize import normalize_text
-from pipeline.ingest.readers.grid import CJK, NUMERIC_ONLY, Glyph, Grid, cell_text, line_height, line_text, split_fields
+from pipeline.ingest.normalize import normalize_text, without_spaces
+from pipeline.ingest.readers.grid import (
+    CJK,
+    NUMERIC_ONLY,
+    Glyph,
+    Grid,
+    cell_text,
+    line_height,
+    line_text,
+    split_fields,
+)
 from pipeline.knowledge import domain
 
 # A cell's text wrapped over lines without ruling lines: the next line of the cell starts at the same
@@ -48,7 +57,7 @@ def _row_labels() -> tuple[re.Pattern, ...]:
 
 
 def compact_label(glyphs: list[Glyph]) -> str:
-    return re.sub(r"\s+", "", normalize_text(cell_text(glyphs), False))
+    return without_spaces(normalize_text(cell_text(glyphs), False))
 
 
 def label_across(before: str, after: str) -> bool:
@@ -84,7 +93,7 @@ def join_wrapped_fields(pages: list[list[Block]], traditional: bool) -> int:
 
 
 def _compact_text(glyphs: list[Glyph], traditional: bool) -> str:
-    return re.sub(r"\s+", "", normalize_text(line_text(glyphs), traditional))
+    return without_spaces(normalize_text(line_text(glyphs), traditional))
 
 
 def column_fields(lines: list[list[Glyph]]) -> list[list[list[Glyph]]]:

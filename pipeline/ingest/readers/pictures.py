@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pipeline.ingest.readers import Cell, Document
-from pipeline.ingest.readers import ocr_engine
+from pipeline.ingest.readers import Cell, Document, ocr_engine
 
 Resolver = Callable[[str], bytes | None]
 MAX_PICTURES = 12  # table pictures read per page
@@ -69,7 +68,11 @@ class TablePictures:
         data, linked = self._bytes(src)
         if not data:
             return []
-        from pipeline.ingest.readers.ocr import has_table, picture_array, read_table_picture
+        from pipeline.ingest.readers.ocr import (
+            has_table,
+            picture_array,
+            read_table_picture,
+        )
 
         picture = picture_array(data)
         if picture is None or not has_table(picture):

@@ -13,8 +13,7 @@ import time
 
 import numpy as np
 
-from pipeline.ingest.readers import Document, Unreadable
-from pipeline.ingest.readers import ocr_engine
+from pipeline.ingest.readers import Document, Unreadable, ocr_engine
 
 OCR_TIME_BUDGET_S = 45.0  # per file; the pages with the tables come first
 PAGE_LIMIT = 60

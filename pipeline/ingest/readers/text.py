@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pipeline.knowledge import domain
 from pipeline.ingest.normalize import is_traditional, normalize_text
 from pipeline.ingest.readers import Cell, Document
+from pipeline.knowledge import domain
 
 _MARKUP = re.compile(r"^[ \t]*#{1,6}[ \t]*|\*\*|__", re.MULTILINE)
 _MARKDOWN_RULE = re.compile(r"^[\s|:\-+=]+$")
