@@ -181,15 +181,16 @@ def to_document(pages: list[OcrPage]) -> Document:
     """The document of the pages read, made by the PDF reader's own code; unconfirmed numbers keep
     their readings."""
     blocks = [page_blocks(p) for p in pages]
+    readings = readings_by_cell(pages)  # before the joins renumber the cells' columns
     joins = join_continued_tables(blocks)
-    named = name_rows_by_order(pages, joins)
+    named = name_rows_by_order(pages, joins, readings)
     broken = sum(merge_split_rows(previous, following) for previous, following in joins)
     doc = blocks_to_document(blocks)
     unsure = {}
     for page in pages:
-        for index, grid in enumerate(page.grids):
+        for grid in page.grids:
             for cell in grid.cells:
-                reading = page.cells.get((index, cell.row, cell.col))
+                reading = readings.get(id(cell))
                 if reading is not None and reading.readings is not None:
                     unsure[_tag(page.number, cell)] = reading
     doc.cells = [_with_readings(cell, unsure) for cell in doc.cells]
@@ -203,11 +204,17 @@ def to_document(pages: list[OcrPage]) -> Document:
     return doc
 
 
-def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]]) -> int:
+def readings_by_cell(pages: list[OcrPage]) -> dict[int, CellReading]:
+    """Each grid cell's reading by the cell's identity (a table continued on the next page has its
+    cells renumbered on the joined columns, so the place it was read at no longer finds it)."""
+    return {id(cell): page.cells[(index, cell.row, cell.col)] for page in pages
+            for index, grid in enumerate(page.grids) for cell in grid.cells
+            if (index, cell.row, cell.col) in page.cells}
+
+
+def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]], readings: dict) -> int:
     """Row labels the OCR garbled, named by their place in the table (:mod:`ocr_rows`): per table
     (its parts on consecutive pages joined), the label cell of each row that holds numbers."""
-    readings = {id(cell): page.cells.get((index, cell.row, cell.col))
-                for page in pages for index, grid in enumerate(page.grids) for cell in grid.cells}
     following = {id(a): b for a, b in joins}
     continued = {id(b) for _, b in joins}
     named = 0
@@ -242,9 +249,11 @@ def _row_label_cells(grid: Grid, readings: dict) -> list:
 def _with_readings(cell: Cell, unsure: dict[str, CellReading]) -> Cell:
     if not cell.structured or " @" not in cell.raw:
         return cell
-    reading = unsure.get("@" + cell.raw.rsplit(" @", 1)[1])
-    if reading is None:
+    tags = ("@" + cell.raw.rsplit(" @", 1)[1]).replace(",@", " @").split()  # both parts of a broken row
+    found = [unsure[tag] for tag in tags if tag in unsure]
+    if not found:
         return cell
+    reading = found[0]
     return cell._replace(readings=reading.readings, confidence=reading.confidence, candidates=reading.candidates)
 
 
