@@ -27,7 +27,8 @@ from pipeline.ingest.readers.ocr_engine import Engines
 from pipeline.ingest.readers.ocr_rows import fill_row_labels
 from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
 from pipeline.ingest.readers.ocr_text import snap_label, undo_confusions
-from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables, merge_split_rows
+from pipeline.ingest.readers.ocr_breaks import join_broken_row, unproven
+from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables
 from pipeline.ingest.readers.pdf_unruled import Block
 from pipeline.knowledge import domain
 from pipeline.knowledge.confusions import TITLE_PATTERNS
@@ -152,7 +153,7 @@ def synthetic_glyphs(text: str, x0: float, top: float, x1: float, bottom: float)
 def _cell_text(reading: CellReading | None) -> str:
     if reading is None or reading.kind == "empty":
         return ""
-    return reading.text if reading.kind == "number" else snap_label(undo_confusions(reading.text))
+    return reading.text if reading.kind == "number" else undo_confusions(reading.text)
 
 
 def page_blocks(page: OcrPage) -> list[Block]:
@@ -183,8 +184,9 @@ def to_document(pages: list[OcrPage]) -> Document:
     blocks = [page_blocks(p) for p in pages]
     readings = readings_by_cell(pages)  # before the joins renumber the cells' columns
     joins = join_continued_tables(blocks)
+    broken = sum(join_broken_row(previous, following, readings) for previous, following in joins)
+    snap_labels(pages, readings)  # after the joins: a label broken by the page break is snapped whole
     named = name_rows_by_order(pages, joins, readings)
-    broken = sum(merge_split_rows(previous, following) for previous, following in joins)
     doc = blocks_to_document(blocks)
     unsure = {}
     for page in pages:
@@ -202,6 +204,32 @@ def to_document(pages: list[OcrPage]) -> Document:
     if named:
         doc.notes.append(f"{named} row label(s) unreadable by OCR named by their place between the rows read")
     return doc
+
+
+def snap_labels(pages: list[OcrPage], readings: dict) -> None:
+    """Garbled labels replaced by the printed label they clearly copy (:func:`snap_label`); the text of a
+    row broken by the page break is snapped as one, into its first part. Empty cells whose emptiness a
+    page break leaves unproven get a placeholder glyph, so the table stage sees them (ambiguous)."""
+    for cell in (c for page in pages for grid in page.grids for c in grid.cells):
+        reading = readings.get(id(cell))
+        if unproven(reading):
+            cell.glyphs = synthetic_glyphs(reading.text, cell.x0 + 1, cell.top + 1, cell.x1 - 1, cell.bottom - 1)
+            continue
+        if reading is None or reading.kind != "text" or not cell.glyphs or cell.continues_previous:
+            continue
+        text = _joined_text(cell)
+        snapped = snap_label(text)
+        if snapped != text:
+            g = cell.glyphs
+            cell.glyphs = synthetic_glyphs(snapped, g[0].x0, g[0].top, max(x.x1 for x in g), max(x.bottom for x in g))
+            if cell.continuation is not None:
+                cell.continuation.glyphs = []
+
+
+def _joined_text(cell) -> str:
+    """A cell's text, with its rest after the page break when its row was broken there."""
+    rest = cell.continuation.glyphs if cell.continuation is not None else []
+    return (cell_text_of(cell.glyphs) + " " + cell_text_of(rest)).strip()
 
 
 def readings_by_cell(pages: list[OcrPage]) -> dict[int, CellReading]:
@@ -223,11 +251,13 @@ def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]], rea
         while id(chain[-1]) in following:
             chain.append(following[id(chain[-1])])
         label_cells = [c for part in chain for c in _row_label_cells(part, readings)]
-        fills = fill_row_labels([cell_text_of(c.glyphs) for c in label_cells])
+        fills = fill_row_labels([_joined_text(c) for c in label_cells])
         for position, label in fills.items():
             cell = label_cells[position]
             g = cell.glyphs
             cell.glyphs = synthetic_glyphs(label, g[0].x0, g[0].top, max(x.x1 for x in g), g[0].bottom)
+            if cell.continuation is not None:
+                cell.continuation.glyphs = []
         named += len(fills)
     return named
 

@@ -77,6 +77,18 @@ def snap_label(text: str) -> str:
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     if ratio < SNAP_RATIO or ratio - runner_up < SNAP_MARGIN or ratio == 1.0:
         return text
+    if _starts_other_label(compact, label, ratio):
+        return text
     if pattern is not None and pattern.search(compact):
         return text
     return label
+
+
+def _starts_other_label(compact: str, label: str, ratio: float) -> bool:
+    """Is the text at least as much like the start of another, longer printed label (a label cut by a
+    page break or a short cell: ``2.申请人逾期`` is no garbled ``2.重复申请``)?"""
+    for other, _ in printed_label_patterns():
+        if other != label and len(other) > len(compact) and SequenceMatcher(
+                None, compact, other[:len(compact)], autojunk=False).ratio() >= ratio:
+            return True
+    return False
