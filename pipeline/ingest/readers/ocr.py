@@ -26,6 +26,7 @@ from pipeline.ingest.readers.ocr_cells import CellReading, join_han, read_cell
 from pipeline.ingest.readers.ocr_engine import Engines
 from pipeline.ingest.readers.ocr_rows import fill_row_labels
 from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
+from pipeline.ingest.readers.ocr_lines import heading_on_previous_page, read_text_lines
 from pipeline.ingest.readers.ocr_text import snap_label, undo_confusions
 from pipeline.ingest.readers.ocr_breaks import join_broken_row, unproven
 from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables
@@ -33,8 +34,6 @@ from pipeline.ingest.readers.pdf_unruled import Block
 from pipeline.knowledge import domain
 from pipeline.knowledge.confusions import TITLE_PATTERNS
 
-BAND_ABOVE_IN = 1.0  # text read above each table (its heading) ...
-BAND_BELOW_IN = 0.8  # ... and below it (notes, the next section's heading)
 SPACE_EM = 0.6  # a space between synthetic glyphs, in line heights (a space, not a new field)
 
 
@@ -46,6 +45,7 @@ class OcrPage:
     grids: list[Grid]
     cells: dict[tuple[int, int, int], CellReading] = field(default_factory=dict)  # (grid, row, col)
     lines: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)  # text, box (pt)
+    picture: np.ndarray | None = field(default=None, repr=False)  # straightened, kept only while reading
 
 
 def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole_text: bool,
@@ -75,6 +75,7 @@ def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole
                 number=True)
     if text:
         page.lines = read_text_lines(engines, gray, grids, dpi, whole_text)
+        page.picture = None if whole_text else gray  # its bottom may hold the next page's table heading
     return page
 
 
@@ -94,42 +95,6 @@ def _short_text_in_number_columns(grid: Grid, index: int, readings: dict) -> lis
                 and cell.row > first_number.get((cell.col, cell.colspan), cell.row)):
             out.append(cell)
     return out
-
-
-def read_text_lines(engines: Engines, gray: np.ndarray, grids: list[Grid], dpi: float,
-                    whole: bool) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """Text lines outside the tables (tables painted white): the whole page, or bands around tables."""
-    from PIL import Image
-
-    k = dpi / 72.0
-    img = gray.copy()
-    for g in grids:
-        img[max(0, int(g.top * k) - 2):int(g.bottom * k) + 3, max(0, int(g.x0 * k) - 2):int(g.x1 * k) + 3] = 255
-    if whole:
-        bands = [(0, img.shape[0])]
-    else:
-        bands = []
-        for g in grids:
-            bands.append((max(0, int((g.top - BAND_ABOVE_IN * 72) * k)), int(g.top * k)))
-            bands.append((int(g.bottom * k), min(img.shape[0], int((g.bottom + BAND_BELOW_IN * 72) * k))))
-    out = []
-    for top, bottom in _merged(bands):
-        crop = img[top:bottom]
-        if bottom - top < 8 or (crop < 128).sum() < 30:
-            continue
-        for text, _, (x0, y0, x1, y1) in engines.lines(Image.fromarray(crop), int(round(dpi))):
-            out.append((undo_confusions(join_han(text)), (x0 / k, (y0 + top) / k, x1 / k, (y1 + top) / k)))
-    return out
-
-
-def _merged(bands: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[list[int]] = []
-    for top, bottom in sorted(bands):
-        if out and top <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], bottom)
-        elif bottom > top:
-            out.append([top, bottom])
-    return [(a, b) for a, b in out]
 
 
 def synthetic_glyphs(text: str, x0: float, top: float, x1: float, bottom: float) -> list[Glyph]:
@@ -316,7 +281,15 @@ def read_pictures(pictures, engines: Engines, time_budget: float) -> tuple[list[
             continue
         gray, dpi = picture
         before_tables = not any(p.grids for p in pages) and not any(_is_title(t) for p in pages for t, _ in p.lines)
-        pages.append(read_page(gray, dpi, number, engines, whole_text=before_tables))
+        page = read_page(gray, dpi, number, engines, whole_text=before_tables)
+        previous = pages[-1] if pages else None
+        if previous is not None and previous.picture is not None and not before_tables:
+            previous.lines.extend(heading_on_previous_page(engines, previous, page))
+        if previous is not None:
+            previous.picture = None
+        pages.append(page)
+    if pages:
+        pages[-1].picture = None
     return pages, problems
 
 

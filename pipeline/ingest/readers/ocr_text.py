@@ -18,7 +18,8 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def undo_confusions(text: str) -> str:
-    """``text`` with the confusions undone that make a label or title pattern match."""
+    """``text`` with the confusions undone that make a label or title pattern match, or match more of
+    it (``生政诉讼``: the header word ``诉讼`` matched, ``行政诉讼`` matches more)."""
     confusions = label_confusions()
     spots = [i for i, ch in enumerate(text) if ch in confusions]
     if not spots:
@@ -26,25 +27,29 @@ def undo_confusions(text: str) -> str:
     chars = list(text)
     rounds = max(len(confusions[text[i]]) for i in spots)
     for regex in guiding_patterns():
-        current = "".join(chars)
-        if regex.search(_compact(current)) is not None:
-            continue
+        before = _longest(regex, "".join(chars))
         for k in range(rounds):
             trial = list(chars)
             changed = [i for i in spots if chars[i] == text[i]]
             for i in changed:
                 options = confusions[text[i]]
                 trial[i] = options[min(k, len(options) - 1)]
-            if regex.search(_compact("".join(trial))) is None:
+            after = _longest(regex, "".join(trial))
+            if after <= before:
                 continue
-            for i in changed:  # keep only the replacements the match needs
+            for i in changed:  # keep only the replacements the longer match needs
                 kept = trial[i]
                 trial[i] = text[i]
-                if regex.search(_compact("".join(trial))) is None:
+                if _longest(regex, "".join(trial)) < after:
                     trial[i] = kept
             chars = trial
             break
     return "".join(chars)
+
+
+def _longest(regex, text: str) -> int:
+    """The length of the pattern's longest match in the text (whitespace removed), -1 for none."""
+    return max((m.end() - m.start() for m in regex.finditer(_compact(text))), default=-1)
 
 
 def _compact(text: str) -> str:
