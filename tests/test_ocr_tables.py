@@ -79,3 +79,43 @@ def test_a_scan_whose_table_4_header_is_garbled_gives_its_values():
     for (row, col), (status, value) in got.items():
         assert status == "ambiguous" or (status, value) == ("reported", expected[("appeals", row, col)])
     assert sum(status == "reported" for status, _ in got.values()) >= 13
+
+
+# --- row labels, without Tesseract -----------------------------------------------------------------------
+
+def test_a_garbled_tail_of_a_row_label_cell_is_not_read_as_values():
+    from pipeline.ingest.readers.ocr_text import clean_label_tail
+
+    assert clean_label_tail("2.没有现成信息需要另 1JmJ1F") == "2.没有现成信息需要另JmJF"
+    assert clean_label_tail('3危及"三安全-稳定,') == '3危及"三安全稳定,'
+    assert clean_label_tail("1.属于国家秘密") == "1.属于国家秘密"
+    assert clean_label_tail("重要通知 12") == "重要通知 12"  # no row label: left as it is
+
+
+def test_a_label_is_not_snapped_to_a_row_label_the_table_already_prints():
+    from pipeline.ingest.readers.grid import Glyph, Grid, GridCell
+    from pipeline.ingest.readers.ocr import snap_labels
+    from pipeline.ingest.readers.ocr_cells import CellReading
+    from pipeline.knowledge import labels
+
+    printed = labels.printed_label("requests", "row", "other_no_correction")
+    garbled = "1.申请人无正当理由这期不补正、全政机关不再处理其政府信息公开中博"  # read twice
+    cells, readings = [], {}
+    for row, text in enumerate((printed, garbled)):
+        cell = GridCell(row, 0, 1, 1, 0.0, 20.0 * row, 100.0, 20.0 * row + 20,
+                        [Glyph(ch, i, 20.0 * row, i + 1, 20.0 * row + 10) for i, ch in enumerate(text)])
+        readings[id(cell)] = CellReading("text", text)
+        cells.append(cell)
+
+    class Page:
+        grids = [Grid([0.0, 100.0], [0.0, 20.0, 40.0], cells)]
+
+    snap_labels([Page()], readings)
+    assert "".join(g.text for g in cells[1].glyphs) == garbled
+
+
+def test_a_label_is_not_snapped_to_a_label_of_another_number():
+    from pipeline.ingest.readers.ocr_text import snap_label
+
+    as_read = "2.申请人这期未按收费政机关不再处理其政府信息公开申请"  # (六)2 read at 150 dpi, not (六)1
+    assert snap_label(as_read) == as_read

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,12 +28,12 @@ from pipeline.ingest.readers.ocr_engine import Engines
 from pipeline.ingest.readers.ocr_rows import fill_row_labels
 from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
 from pipeline.ingest.readers.ocr_lines import heading_on_previous_page, read_text_lines
-from pipeline.ingest.readers.ocr_text import snap_label, undo_confusions
+from pipeline.ingest.readers.ocr_text import clean_label_tail, snap_label, undo_confusions
 from pipeline.ingest.readers.ocr_breaks import join_broken_row, unproven
 from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables
 from pipeline.ingest.readers.pdf_unruled import Block
 from pipeline.knowledge import domain
-from pipeline.knowledge.confusions import TITLE_PATTERNS
+from pipeline.knowledge.confusions import TITLE_PATTERNS, printed_row_labels
 
 SPACE_EM = 0.6  # a space between synthetic glyphs, in line heights (a space, not a new field)
 
@@ -173,8 +174,10 @@ def to_document(pages: list[OcrPage]) -> Document:
 
 def snap_labels(pages: list[OcrPage], readings: dict) -> None:
     """Garbled labels replaced by the printed label they clearly copy (:func:`snap_label`); the text of a
-    row broken by the page break is snapped as one, into its first part. Empty cells whose emptiness a
-    page break leaves unproven get a placeholder glyph, so the table stage sees them (ambiguous)."""
+    row broken by the page break is snapped as one, into its first part. A row label is printed once:
+    a snap that would make it appear twice is not made. Empty cells whose emptiness a page break
+    leaves unproven get a placeholder glyph, so the table stage sees them (ambiguous)."""
+    proposals, seen = [], Counter()
     for cell in (c for page in pages for grid in page.grids for c in grid.cells):
         reading = readings.get(id(cell))
         if unproven(reading):
@@ -184,11 +187,21 @@ def snap_labels(pages: list[OcrPage], readings: dict) -> None:
             continue
         text = _joined_text(cell)
         snapped = snap_label(text)
+        seen[snapped if snapped != text else "".join(text.split())] += 1
         if snapped != text:
-            g = cell.glyphs
-            cell.glyphs = synthetic_glyphs(snapped, g[0].x0, g[0].top, max(x.x1 for x in g), max(x.bottom for x in g))
-            if cell.continuation is not None:
-                cell.continuation.glyphs = []
+            proposals.append((cell, snapped))
+    for cell, snapped in proposals:
+        if snapped in printed_row_labels() and seen[snapped] > 1:
+            continue
+        _write(cell, snapped)
+
+
+def _write(cell, text: str) -> None:
+    """A cell's text replaced (the part after a page break, if any, emptied)."""
+    g = cell.glyphs
+    cell.glyphs = synthetic_glyphs(text, g[0].x0, g[0].top, max(x.x1 for x in g), max(x.bottom for x in g))
+    if cell.continuation is not None:
+        cell.continuation.glyphs = []
 
 
 def _joined_text(cell) -> str:
@@ -217,12 +230,10 @@ def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]], rea
             chain.append(following[id(chain[-1])])
         label_cells = [c for part in chain for c in _row_label_cells(part, readings)]
         fills = fill_row_labels([_joined_text(c) for c in label_cells])
-        for position, label in fills.items():
-            cell = label_cells[position]
-            g = cell.glyphs
-            cell.glyphs = synthetic_glyphs(label, g[0].x0, g[0].top, max(x.x1 for x in g), g[0].bottom)
-            if cell.continuation is not None:
-                cell.continuation.glyphs = []
+        for position, cell in enumerate(label_cells):
+            text = fills.get(position) or clean_label_tail(_joined_text(cell))
+            if text != _joined_text(cell):
+                _write(cell, text)
         named += len(fills)
     return named
 

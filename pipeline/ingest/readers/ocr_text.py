@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from pipeline.knowledge.confusions import guiding_patterns, label_confusions, printed_label_patterns
+from pipeline.ingest.normalize import normalize_text
+from pipeline.knowledge import domain
+from pipeline.knowledge.confusions import guiding_patterns, label_confusions, printed_label_patterns, row_label_patterns
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -82,7 +84,7 @@ def snap_label(text: str) -> str:
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     if ratio < SNAP_RATIO or ratio - runner_up < SNAP_MARGIN or ratio == 1.0:
         return text
-    if _starts_other_label(compact, label, ratio):
+    if _starts_other_label(compact, label, ratio) or _other_number(compact, label):
         return text
     if pattern is not None and pattern.search(compact):
         return text
@@ -97,3 +99,26 @@ def _starts_other_label(compact: str, label: str, ratio: float) -> bool:
                 None, compact, other[:len(compact)], autojunk=False).ratio() >= ratio:
             return True
     return False
+
+
+_VALUE_CHARS = re.compile(r"[0-9+\-—–―─/／\\|]")
+
+
+def clean_label_tail(text: str) -> str:
+    """A row label cell's OCR text (its row's numbers stand in cells of their own) with the characters
+    that could start a value taken out of the text after its label's pattern: a garbled tail
+    (``2.没有现成信息需要另 1JmJ1F``, ``3危及"三安全-稳定``) is not read as the row's first values."""
+    compact = _compact(normalize_text(text, False))
+    for regex in row_label_patterns():
+        m = regex.match(compact)
+        if m and m.end() > 0:
+            tail = _VALUE_CHARS.sub("", compact[m.end():])
+            return compact[:m.end()] + tail if tail != compact[m.end():] else text
+    return text
+
+
+def _other_number(compact: str, label: str) -> bool:
+    """Do the text and the label start with different row numbers (``2.`` is no garbled ``1.``)?"""
+    row_start = domain.pattern("row_start")
+    mine, theirs = row_start.match(compact), row_start.match(label)
+    return bool(mine and theirs and mine.group() != theirs.group())
