@@ -14,6 +14,7 @@ FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/tru
          "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 A4_IN = (8.27, 11.69)
 FONT_PT = 10.5
+PAGE_BREAK = "\f"  # a block of its own: the next block starts a new page
 
 
 def cjk_font() -> str | None:
@@ -105,6 +106,10 @@ def draw_pages(dpi: float, blocks=None) -> list:
     y = margin
     thick = max(1, int(round(dpi / 150)))
     for block in blocks:
+        if block == PAGE_BREAK:
+            pages.append(Image.new("L", (width, height), 255))
+            y = margin
+            continue
         if isinstance(block, str):
             need = int(FONT_PT * dpi / 72 * 1.8)
             if y + need > height - margin:
@@ -123,6 +128,24 @@ def draw_pages(dpi: float, blocks=None) -> list:
                 y += part.height
         y += int(0.15 * dpi)
     return pages
+
+
+def broken_row_blocks(at: int, keep: int, numbers_after: bool = False, blocks=None) -> list:
+    """The report with Table 3's row ``at`` broken by a page break, as a word processor prints it: the
+    first ``keep`` characters of its label before the break and the rest after it, its numbers on
+    one side (before, top-aligned; or after) and empty cells on the other."""
+    from report_documents import Span, break_row
+
+    blocks = list(blocks or report_blocks())
+    index = next(i for i, b in enumerate(blocks) if not isinstance(b, str) and len(b) > 20)
+    top, bottom = break_row(blocks[index], at, keep)
+    if numbers_after:
+        k = sum(1 for span in top[-1] if span.text.replace(".", "").isdigit())
+        values = top[-1][-k:]
+        top[-1] = top[-1][:-k] + [Span("") for _ in values]
+        bottom[0] = bottom[0][:-k] + values
+    blocks[index:index + 1] = [top, PAGE_BREAK, bottom]
+    return blocks
 
 
 def spoil(img, skew_deg: float = 0.0, noise: float = 0.0, seed: int = 0):

@@ -100,7 +100,11 @@ def test_reports_missing_tables_are_partial_or_rejected_with_the_reason(tmp_path
     rows = {r["source_file"]: r for r in pl.read_parquet(out / "reports.parquet").iter_rows(named=True)}
     assert rows["no_t3.txt"]["status"] == "partial"
     assert "Table 3 (收到和处理申请) not found" in rows["no_t3.txt"]["reason"]
-    assert rows["no_t3.txt"]["n_cells"] == 10 + 15  # Tables 2 and 4 are still read
+    assert rows["no_t3.txt"]["n_cells"] == 10 + 175 + 15  # every cell of the template appears once ...
+    facts = pl.read_parquet(out / "facts.parquet").filter(pl.col("source_file") == "no_t3.txt")
+    table3 = facts.filter(pl.col("section") == "requests")
+    assert set(table3["status"]) == {"ambiguous"} and set(table3["evidence"]) == {"table not found in the report"}
+    assert (facts.filter(pl.col("section") != "requests")["status"] == "reported").sum() == 25  # ... 2 and 4 read
     assert rows["images.txt"]["status"] == "rejected" and "images" in rows["images.txt"]["reason"]
 
 

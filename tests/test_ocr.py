@@ -125,8 +125,8 @@ def test_no_confirmation_when_two_choices_hold_or_no_candidate():
 
 
 def test_confusions_are_undone_only_where_a_label_proves_them():
-    # only the replacements a label needs (its pattern ends at 申请, 数量 optional)
-    assert undo_confusions("二、上竺结转政府信息公开申请效量") == "二、上年结转政府信息公开申请效量"
+    # the replacements that make a label match, or match more of it (数量 is optional in its pattern)
+    assert undo_confusions("二、上竺结转政府信息公开申请效量") == "二、上年结转政府信息公开申请数量"
     assert undo_confusions("3.危及“三安全一稳定”") == "3.危及“三安全一稳定”"  # 全 stays where it is real
     assert undo_confusions("全国") == "全国"
 

@@ -29,6 +29,11 @@ def table_facts(tables: Tables) -> list[FactCell]:
     """Facts for every cell of every table found. A row whose label is missing gives ambiguous cells."""
     facts: list[FactCell] = []
     for table in tables.all():
+        if not table.found and tables.template is not None:  # every cell of the template appears once
+            facts.extend(FactCell(tables.template, table.section, row.code, col.code, None, "ambiguous", None, None,
+                                  None, "table not found in the report")
+                         for row in domain.layout(tables.template, table.section) for col in row.columns)
+            continue
         if not table.found or table.template is None:
             continue
         for row in _rows_to_emit(table):

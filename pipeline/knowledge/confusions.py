@@ -57,3 +57,15 @@ def printed_label_patterns() -> tuple[tuple[str, re.Pattern | None], ...]:
     for r in domain.read_table("printed_labels.csv"):
         out.setdefault(r["label"], patterns.get((r["section"], r["kind"], r["code"])))
     return tuple(out.items())
+
+
+@cache
+def row_label_patterns() -> tuple[re.Pattern, ...]:
+    """The row labels of labels.csv (every table): what a table row's label cell starts with."""
+    return tuple(re.compile(r["pattern"]) for r in domain.read_table("labels.csv") if r["kind"] == "row")
+
+
+@cache
+def printed_row_labels() -> frozenset[str]:
+    """The row labels as the templates print them: each is printed once in its table."""
+    return frozenset(r["label"] for r in domain.read_table("printed_labels.csv") if r["kind"] == "row")

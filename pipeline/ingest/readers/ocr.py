@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,22 +24,22 @@ import numpy as np
 from pipeline.ingest.readers import Cell, Document
 from pipeline.ingest.readers.grid import Glyph, Grid
 from pipeline.ingest.readers.grid import cell_text as cell_text_of
-from pipeline.ingest.readers.ocr_cells import CellReading, join_han, read_cell
+from pipeline.ingest.readers.ocr_breaks import join_broken_row, unproven
+from pipeline.ingest.readers.ocr_cells import CellReading, read_cell
 from pipeline.ingest.readers.ocr_engine import Engines
+from pipeline.ingest.readers.ocr_lines import heading_on_previous_page, read_text_lines
 from pipeline.ingest.readers.ocr_pixels import dilate, find_grids, touching
 from pipeline.ingest.readers.ocr_rows import fill_row_labels
-from pipeline.ingest.readers.ocr_text import snap_label, undo_confusions
-from pipeline.ingest.readers.pdf import (
-    blocks_to_document,
-    join_continued_tables,
-    merge_split_rows,
+from pipeline.ingest.readers.ocr_text import (
+    clean_label_tail,
+    snap_label,
+    undo_confusions,
 )
+from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables
 from pipeline.ingest.readers.pdf_unruled import Block
 from pipeline.knowledge import domain
-from pipeline.knowledge.confusions import TITLE_PATTERNS
+from pipeline.knowledge.confusions import TITLE_PATTERNS, printed_row_labels
 
-BAND_ABOVE_IN = 1.0  # text read above each table (its heading) ...
-BAND_BELOW_IN = 0.8  # ... and below it (notes, the next section's heading)
 SPACE_EM = 0.6  # a space between synthetic glyphs, in line heights (a space, not a new field)
 
 
@@ -50,6 +51,7 @@ class OcrPage:
     grids: list[Grid]
     cells: dict[tuple[int, int, int], CellReading] = field(default_factory=dict)  # (grid, row, col)
     lines: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)  # text, box (pt)
+    picture: np.ndarray | None = field(default=None, repr=False)  # straightened, kept only while reading
 
 
 def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole_text: bool,
@@ -79,6 +81,7 @@ def read_page(gray: np.ndarray, dpi: float, number: int, engines: Engines, whole
                 number=True)
     if text:
         page.lines = read_text_lines(engines, gray, grids, dpi, whole_text)
+        page.picture = None if whole_text else gray  # its bottom may hold the next page's table heading
     return page
 
 
@@ -98,42 +101,6 @@ def _short_text_in_number_columns(grid: Grid, index: int, readings: dict) -> lis
                 and cell.row > first_number.get((cell.col, cell.colspan), cell.row)):
             out.append(cell)
     return out
-
-
-def read_text_lines(engines: Engines, gray: np.ndarray, grids: list[Grid], dpi: float,
-                    whole: bool) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """Text lines outside the tables (tables painted white): the whole page, or bands around tables."""
-    from PIL import Image
-
-    k = dpi / 72.0
-    img = gray.copy()
-    for g in grids:
-        img[max(0, int(g.top * k) - 2):int(g.bottom * k) + 3, max(0, int(g.x0 * k) - 2):int(g.x1 * k) + 3] = 255
-    if whole:
-        bands = [(0, img.shape[0])]
-    else:
-        bands = []
-        for g in grids:
-            bands.append((max(0, int((g.top - BAND_ABOVE_IN * 72) * k)), int(g.top * k)))
-            bands.append((int(g.bottom * k), min(img.shape[0], int((g.bottom + BAND_BELOW_IN * 72) * k))))
-    out = []
-    for top, bottom in _merged(bands):
-        crop = img[top:bottom]
-        if bottom - top < 8 or (crop < 128).sum() < 30:
-            continue
-        for text, _, (x0, y0, x1, y1) in engines.lines(Image.fromarray(crop), int(round(dpi))):
-            out.append((undo_confusions(join_han(text)), (x0 / k, (y0 + top) / k, x1 / k, (y1 + top) / k)))
-    return out
-
-
-def _merged(bands: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[list[int]] = []
-    for top, bottom in sorted(bands):
-        if out and top <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], bottom)
-        elif bottom > top:
-            out.append([top, bottom])
-    return [(a, b) for a, b in out]
 
 
 def synthetic_glyphs(text: str, x0: float, top: float, x1: float, bottom: float) -> list[Glyph]:
@@ -157,7 +124,7 @@ def synthetic_glyphs(text: str, x0: float, top: float, x1: float, bottom: float)
 def _cell_text(reading: CellReading | None) -> str:
     if reading is None or reading.kind == "empty":
         return ""
-    return reading.text if reading.kind == "number" else snap_label(undo_confusions(reading.text))
+    return reading.text if reading.kind == "number" else undo_confusions(reading.text)
 
 
 def page_blocks(page: OcrPage) -> list[Block]:
@@ -186,15 +153,17 @@ def to_document(pages: list[OcrPage]) -> Document:
     """The document of the pages read, made by the PDF reader's own code; unconfirmed numbers keep
     their readings."""
     blocks = [page_blocks(p) for p in pages]
+    readings = readings_by_cell(pages)  # before the joins renumber the cells' columns
     joins = join_continued_tables(blocks)
-    named = name_rows_by_order(pages, joins)
-    broken = sum(merge_split_rows(previous, following) for previous, following in joins)
+    broken = sum(join_broken_row(previous, following, readings) for previous, following in joins)
+    snap_labels(pages, readings)  # after the joins: a label broken by the page break is snapped whole
+    named = name_rows_by_order(pages, joins, readings)
     doc = blocks_to_document(blocks)
     unsure = {}
     for page in pages:
-        for index, grid in enumerate(page.grids):
+        for grid in page.grids:
             for cell in grid.cells:
-                reading = page.cells.get((index, cell.row, cell.col))
+                reading = readings.get(id(cell))
                 if reading is not None and reading.readings is not None:
                     unsure[_tag(page.number, cell)] = reading
     doc.cells = [_with_readings(cell, unsure) for cell in doc.cells]
@@ -208,11 +177,55 @@ def to_document(pages: list[OcrPage]) -> Document:
     return doc
 
 
-def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]]) -> int:
+def snap_labels(pages: list[OcrPage], readings: dict) -> None:
+    """Garbled labels replaced by the printed label they clearly copy (:func:`snap_label`); the text of a
+    row broken by the page break is snapped as one, into its first part. A row label is printed once:
+    a snap that would make it appear twice is not made. Empty cells whose emptiness a page break
+    leaves unproven get a placeholder glyph, so the table stage sees them (ambiguous)."""
+    proposals, seen = [], Counter()
+    for cell in (c for page in pages for grid in page.grids for c in grid.cells):
+        reading = readings.get(id(cell))
+        if unproven(reading):
+            cell.glyphs = synthetic_glyphs(reading.text, cell.x0 + 1, cell.top + 1, cell.x1 - 1, cell.bottom - 1)
+            continue
+        if reading is None or reading.kind != "text" or not cell.glyphs or cell.continues_previous:
+            continue
+        text = _joined_text(cell)
+        snapped = snap_label(text)
+        seen[snapped if snapped != text else "".join(text.split())] += 1
+        if snapped != text:
+            proposals.append((cell, snapped))
+    for cell, snapped in proposals:
+        if snapped in printed_row_labels() and seen[snapped] > 1:
+            continue
+        _write(cell, snapped)
+
+
+def _write(cell, text: str) -> None:
+    """A cell's text replaced (the part after a page break, if any, emptied)."""
+    g = cell.glyphs
+    cell.glyphs = synthetic_glyphs(text, g[0].x0, g[0].top, max(x.x1 for x in g), max(x.bottom for x in g))
+    if cell.continuation is not None:
+        cell.continuation.glyphs = []
+
+
+def _joined_text(cell) -> str:
+    """A cell's text, with its rest after the page break when its row was broken there."""
+    rest = cell.continuation.glyphs if cell.continuation is not None else []
+    return (cell_text_of(cell.glyphs) + " " + cell_text_of(rest)).strip()
+
+
+def readings_by_cell(pages: list[OcrPage]) -> dict[int, CellReading]:
+    """Each grid cell's reading by the cell's identity (a table continued on the next page has its
+    cells renumbered on the joined columns, so the place it was read at no longer finds it)."""
+    return {id(cell): page.cells[(index, cell.row, cell.col)] for page in pages
+            for index, grid in enumerate(page.grids) for cell in grid.cells
+            if (index, cell.row, cell.col) in page.cells}
+
+
+def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]], readings: dict) -> int:
     """Row labels the OCR garbled, named by their place in the table (:mod:`ocr_rows`): per table
     (its parts on consecutive pages joined), the label cell of each row that holds numbers."""
-    readings = {id(cell): page.cells.get((index, cell.row, cell.col))
-                for page in pages for index, grid in enumerate(page.grids) for cell in grid.cells}
     following = {id(a): b for a, b in joins}
     continued = {id(b) for _, b in joins}
     named = 0
@@ -221,11 +234,11 @@ def name_rows_by_order(pages: list[OcrPage], joins: list[tuple[Grid, Grid]]) -> 
         while id(chain[-1]) in following:
             chain.append(following[id(chain[-1])])
         label_cells = [c for part in chain for c in _row_label_cells(part, readings)]
-        fills = fill_row_labels([cell_text_of(c.glyphs) for c in label_cells])
-        for position, label in fills.items():
-            cell = label_cells[position]
-            g = cell.glyphs
-            cell.glyphs = synthetic_glyphs(label, g[0].x0, g[0].top, max(x.x1 for x in g), g[0].bottom)
+        fills = fill_row_labels([_joined_text(c) for c in label_cells])
+        for position, cell in enumerate(label_cells):
+            text = fills.get(position) or clean_label_tail(_joined_text(cell))
+            if text != _joined_text(cell):
+                _write(cell, text)
         named += len(fills)
     return named
 
@@ -247,9 +260,11 @@ def _row_label_cells(grid: Grid, readings: dict) -> list:
 def _with_readings(cell: Cell, unsure: dict[str, CellReading]) -> Cell:
     if not cell.structured or " @" not in cell.raw:
         return cell
-    reading = unsure.get("@" + cell.raw.rsplit(" @", 1)[1])
-    if reading is None:
+    tags = ("@" + cell.raw.rsplit(" @", 1)[1]).replace(",@", " @").split()  # both parts of a broken row
+    found = [unsure[tag] for tag in tags if tag in unsure]
+    if not found:
         return cell
+    reading = found[0]
     return cell._replace(readings=reading.readings, confidence=reading.confidence, candidates=reading.candidates)
 
 
@@ -282,7 +297,15 @@ def read_pictures(pictures, engines: Engines, time_budget: float) -> tuple[list[
             continue
         gray, dpi = picture
         before_tables = not any(p.grids for p in pages) and not any(_is_title(t) for p in pages for t, _ in p.lines)
-        pages.append(read_page(gray, dpi, number, engines, whole_text=before_tables))
+        page = read_page(gray, dpi, number, engines, whole_text=before_tables)
+        previous = pages[-1] if pages else None
+        if previous is not None and previous.picture is not None and not before_tables:
+            previous.lines.extend(heading_on_previous_page(engines, previous, page))
+        if previous is not None:
+            previous.picture = None
+        pages.append(page)
+    if pages:
+        pages[-1].picture = None
     return pages, problems
 
 

@@ -30,6 +30,7 @@ DIGIT_PX_A = 24  # text height in pixels for each digit reading
 DIGIT_PX_B = 32
 DIGIT_PX_C = 32
 THRESHOLD_B = 160
+QUICK_CONFIDENCE = 80  # the English model's confidence that a cell is plainly a number (see _quick_number)
 TEXT_PPI = 300  # Chinese text is read at this resolution, blurred a little (thin 150-dpi strokes)
 NUMBERISH = re.compile(r"^[+\-]?[\d.,]+$")
 WELL_FORMED = re.compile(r"^[+\-]?(?:0|[1-9]\d*)(?:\.\d+)?$")  # no leading zeros, one decimal point
@@ -155,6 +156,10 @@ def read_cell(engines: Engines, gray: np.ndarray, ink: np.ndarray, dpi: float, t
     lines = _lines_of_text(ink)
     line_h = max(1, ink_h // lines) if lines > 1 else max(1, ink_h)
     gray, ink = _drop_underlines(gray, ink, line_h)
+    if lines <= 1 and not touches and ink_w <= 12 * max(1, ink_h):
+        quick = _quick_number(engines, gray, ink)
+        if quick is not None:
+            return quick
     text, conf = _first_pass(engines, gray, line_h, ink_w, lines, dpi)
     compact = digit_lookalikes(normalize_text(text, False).replace(" ", ""))
     numberish = bool(NUMBERISH.match(compact)) and any(c.isdigit() for c in compact)
@@ -212,6 +217,26 @@ def _read_number(engines: Engines, gray: np.ndarray, ink: np.ndarray, first: str
     readings = tuple(r if ok else "" for r, ok in zip((a, b), fits)) + (
         c if NUMBERISH.match(c) and _plausible(c, width, height) else "", first)
     return CellReading("number", likeliest(readings), readings, candidates(readings), confidence, touches)
+
+
+def _quick_number(engines: Engines, gray: np.ndarray, ink: np.ndarray) -> CellReading | None:
+    """A one-line cell that is plainly a number, without the Chinese first pass (the slow reading of
+    every cell): the English model with all its characters reads only a well-formed number there,
+    confidently, and both digit readings give the same number at a width that fits it."""
+    box = ink_box(ink)
+    height, width = box[1] - box[0], box[3] - box[2]
+    picture = _scaled(gray, height, DIGIT_PX_A)
+    a, conf_a = engines.read(engines.eng_digits, picture)
+    a = a.replace(" ", "")
+    if not WELL_FORMED.match(a) or not _plausible(a, width, height):
+        return None
+    seen, conf = engines.read(engines.eng_line, picture)
+    if conf < QUICK_CONFIDENCE or seen.replace(" ", "") != a:
+        return None
+    b, conf_b = engines.read(engines.eng_digits, _scaled(gray, height, DIGIT_PX_B, THRESHOLD_B))
+    if b.replace(" ", "") == a:
+        return CellReading("number", a, None, None, round((conf_a + conf_b) / 2, 1), False)
+    return None
 
 
 def candidates(readings: tuple[str, ...]) -> tuple[str, ...]:

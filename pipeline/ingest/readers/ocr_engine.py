@@ -86,11 +86,12 @@ class Engines:
         self.text = api("chi_sim", PSM.SINGLE_BLOCK)
         self.region = api("chi_sim", PSM.AUTO)
         self.eng_digits = api("eng", PSM.SINGLE_LINE, digits=True)
+        self.eng_line = api("eng", PSM.SINGLE_LINE)  # all its characters: is a cell plainly a number?
         self.chi_digits = api("chi_sim", PSM.SINGLE_LINE, digits=True)
 
     def read(self, handle, image, ppi: int = 300) -> tuple[str, float]:
         """Text and mean confidence (0–100) of one image (a PIL image)."""
-        handle.SetImage(image)
+        _set_image(handle, image)
         handle.SetSourceResolution(ppi)
         return handle.GetUTF8Text().strip(), float(handle.MeanTextConf())
 
@@ -99,7 +100,7 @@ class Engines:
         from tesserocr import RIL
 
         handle = self.region
-        handle.SetImage(image)
+        _set_image(handle, image)
         handle.SetSourceResolution(ppi)
         handle.Recognize()
         out = []
@@ -117,6 +118,13 @@ class Engines:
             if not iterator.Next(RIL.TEXTLINE):
                 break
         return out
+
+
+def _set_image(handle, image) -> None:
+    """A greyscale picture handed over as its pixels (no encoding to BMP on the way)."""
+    if image.mode != "L":
+        image = image.convert("L")
+    handle.SetImageBytes(image.tobytes(), image.width, image.height, 1, image.width)
 
 
 @cache

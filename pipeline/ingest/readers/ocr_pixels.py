@@ -26,6 +26,7 @@ MIN_TABLE_W_IN = 1.0  # a table is at least an inch wide ...
 MIN_TABLE_H_IN = 0.15  # ... and one row high (a table's last row alone on the next page)
 TOUCH_IN = 0.015  # ink going on this far from a line pixel touches the line (a glyph may be cut)
 INK_CAP = 200
+SKEW_SAMPLE = 200_000  # ink pixels the skew is measured on (a page has a few hundred thousand)
 
 
 def otsu(gray: np.ndarray) -> int:
@@ -46,8 +47,8 @@ def estimate_skew(ink: np.ndarray) -> float:
     ys, xs = np.nonzero(ink)
     if len(ys) < 500:
         return 0.0
-    if len(ys) > 200_000:
-        pick = np.random.default_rng(0).choice(len(ys), 200_000, replace=False)
+    if len(ys) > SKEW_SAMPLE:
+        pick = np.random.default_rng(0).choice(len(ys), SKEW_SAMPLE, replace=False)
         ys, xs = ys[pick], xs[pick]
     ys = ys.astype(np.float64)
     xs = xs.astype(np.float64) - xs.mean()

@@ -11,17 +11,21 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+from pipeline.ingest.normalize import normalize_text
+from pipeline.knowledge import domain
 from pipeline.knowledge.confusions import (
     guiding_patterns,
     label_confusions,
     printed_label_patterns,
+    row_label_patterns,
 )
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def undo_confusions(text: str) -> str:
-    """``text`` with the confusions undone that make a label or title pattern match."""
+    """``text`` with the confusions undone that make a label or title pattern match, or match more of
+    it (``生政诉讼``: the header word ``诉讼`` matched, ``行政诉讼`` matches more)."""
     confusions = label_confusions()
     spots = [i for i, ch in enumerate(text) if ch in confusions]
     if not spots:
@@ -29,25 +33,29 @@ def undo_confusions(text: str) -> str:
     chars = list(text)
     rounds = max(len(confusions[text[i]]) for i in spots)
     for regex in guiding_patterns():
-        current = "".join(chars)
-        if regex.search(_compact(current)) is not None:
-            continue
+        before = _longest(regex, "".join(chars))
         for k in range(rounds):
             trial = list(chars)
             changed = [i for i in spots if chars[i] == text[i]]
             for i in changed:
                 options = confusions[text[i]]
                 trial[i] = options[min(k, len(options) - 1)]
-            if regex.search(_compact("".join(trial))) is None:
+            after = _longest(regex, "".join(trial))
+            if after <= before:
                 continue
-            for i in changed:  # keep only the replacements the match needs
+            for i in changed:  # keep only the replacements the longer match needs
                 kept = trial[i]
                 trial[i] = text[i]
-                if regex.search(_compact("".join(trial))) is None:
+                if _longest(regex, "".join(trial)) < after:
                     trial[i] = kept
             chars = trial
             break
     return "".join(chars)
+
+
+def _longest(regex, text: str) -> int:
+    """The length of the pattern's longest match in the text (whitespace removed), -1 for none."""
+    return max((m.end() - m.start() for m in regex.finditer(_compact(text))), default=-1)
 
 
 def _compact(text: str) -> str:
@@ -80,6 +88,41 @@ def snap_label(text: str) -> str:
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     if ratio < SNAP_RATIO or ratio - runner_up < SNAP_MARGIN or ratio == 1.0:
         return text
+    if _starts_other_label(compact, label, ratio) or _other_number(compact, label):
+        return text
     if pattern is not None and pattern.search(compact):
         return text
     return label
+
+
+def _starts_other_label(compact: str, label: str, ratio: float) -> bool:
+    """Is the text at least as much like the start of another, longer printed label (a label cut by a
+    page break or a short cell: ``2.申请人逾期`` is no garbled ``2.重复申请``)?"""
+    for other, _ in printed_label_patterns():
+        if other != label and len(other) > len(compact) and SequenceMatcher(
+                None, compact, other[:len(compact)], autojunk=False).ratio() >= ratio:
+            return True
+    return False
+
+
+_VALUE_CHARS = domain.pattern("ocr_value_char")
+
+
+def clean_label_tail(text: str) -> str:
+    """A row label cell's OCR text (its row's numbers stand in cells of their own) with the characters
+    that could start a value taken out of the text after its label's pattern: a garbled tail
+    (``2.没有现成信息需要另 1JmJ1F``, ``3危及"三安全-稳定``) is not read as the row's first values."""
+    compact = _compact(normalize_text(text, False))
+    for regex in row_label_patterns():
+        m = regex.match(compact)
+        if m and m.end() > 0:
+            tail = _VALUE_CHARS.sub("", compact[m.end():])
+            return compact[:m.end()] + tail if tail != compact[m.end():] else text
+    return text
+
+
+def _other_number(compact: str, label: str) -> bool:
+    """Do the text and the label start with different row numbers (``2.`` is no garbled ``1.``)?"""
+    row_start = domain.pattern("row_start")
+    mine, theirs = row_start.match(compact), row_start.match(label)
+    return bool(mine and theirs and mine.group() != theirs.group())
