@@ -7,6 +7,7 @@ consecutive years, like the cross-year sum rules.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import polars as pl
 
@@ -24,12 +25,18 @@ _TITLE_LINE, _HEADING_LINE = 60, 20  # characters
 
 def summary_totals(facts) -> dict[str, float | None]:
     """report_summary's counts for one report (null when a term is not read), from its facts."""
-    values = usable_values(facts)
+    needed = _summary_cells()
+    values = usable_values([f for f in facts if (f.section, f.row, f.col) in needed])
     out = {}
     for column in labels.summary_columns():
         terms = [values.get((column.section, row, column.col)) for row in column.rows]
         out[column.column] = sum(terms) if terms and all(t is not None for t in terms) else None
     return out
+
+
+@cache
+def _summary_cells() -> frozenset[tuple[str, str, str]]:
+    return frozenset((c.section, row, c.col) for c in labels.summary_columns() for row in c.rows)
 
 
 def _structure(line) -> bool:

@@ -49,6 +49,8 @@ def missing_parts(texts: list[str]) -> list[domain.Part]:
     alone as a line. A list of the parts in the preface (本报告由总体情况、…组成) is no heading."""
     numbered, alone = _part_headings()
     found = {m.lastgroup for m in numbered.finditer(without_spaces("".join(texts)))}
+    if len(found) == len(domain.parts()):
+        return []
     # each distinct text once (a line is often also its one cell); a leading NUL makes the scan fast
     separated = without_spaces("\x00".join(dict.fromkeys(texts)))
     found.update(m.lastgroup for m in alone.finditer(f"\x00{separated}\x00"))
@@ -96,6 +98,7 @@ def sentences(prose) -> list[tuple[int, str]]:
 
 
 _CLAUSE_END = domain.pattern("clause_end")
+_DIGIT = re.compile(r"\d")
 
 
 def _quote(sentence: str, start: int, end: int) -> str:
@@ -113,6 +116,8 @@ def prose_claims(prose) -> list[Claim]:
     """Every statement of a table cell in the prose, once per sentence and cell."""
     claims, seen = [], set()
     for line, sentence in sentences(prose):
+        if not _DIGIT.search(sentence):
+            continue  # every claim states a number
         for claim in domain.prose_claims():
             if claim.context is not None and not claim.context.search(sentence):
                 continue
@@ -133,9 +138,10 @@ def _value(cells: dict, term: tuple[str, str, str]) -> float | None:
 
 
 def prose_against_tables(report_id: str, prose, facts) -> list[dict]:
-    values = usable_values(facts)
+    claims = prose_claims(prose)
+    values = usable_values(facts) if claims else {}
     out = []
-    for claim in prose_claims(prose):
+    for claim in claims:
         alternatives = [[_value(values, term) for term in alternative] for alternative in claim.targets]
         sums = [sum(v) for v in alternatives if all(x is not None for x in v)]
         section, row, col = claim.targets[0][0]

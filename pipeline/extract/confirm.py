@@ -119,9 +119,10 @@ def _pinned_twice(instances, known: dict[Key, Decimal], readings: dict[Key, set[
 
 def confirm_by_sums(table: TableReading) -> TableReading:
     """The table with the OCR numbers that a sum rule confirms reported (evidence: which rule)."""
-    cells = {(code, r.col): r for code, row in table.rows.items() for r in row.alignment.readings}
-    if not any(r.token is not None and r.token.kind == "unsure" for r in cells.values()):
+    if not any(r.token is not None and r.token.kind == "unsure"
+               for row in table.rows.values() for r in row.alignment.readings):
         return table  # no OCR number in doubt: most reports
+    cells = {(code, r.col): r for code, row in table.rows.items() for r in row.alignment.readings}
     options = {k: candidates(r) for k, r in cells.items()}
     known = {k: Decimal(str(r.value)) for k, r in cells.items() if r.status == "reported" and r.value is not None}
     confirmed: dict[Key, str] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from functools import cache
 
 from pipeline.extract.align import Alignment, Reading, align
 from pipeline.extract.locate import TableRegions
@@ -219,10 +220,11 @@ def _read_single_derived_row(table: TableReading, reader: RowReader, derived, ru
     table.notes.append(why)
 
 
+@cache
 def subtotal_positions() -> dict[int, tuple[range, str]]:
     """Where an agency adds a subtotal of Table 3's column group (法人或其他组织) in a row of one more
     value: before the group's first column or after its last one (before 总计). Position -> (the
-    positions of the group's columns in that wider row, where it is in words)."""
+    positions of the group's columns in that wider row, where it is in words). Read-only (cached)."""
     columns = [c.code for c in domain.layout(domain.LATEST_TEMPLATE, "requests")[0].columns]
     group = next(g.group for g in labels.groups() if (g.section, g.axis) == ("requests", "col"))
     members = [i for i, code in enumerate(columns)

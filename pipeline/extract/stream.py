@@ -127,8 +127,9 @@ class Stream:
             if cell_start >= span_end:
                 break
             cell = self.cells[cell_index]
-            from_char = max(0, span_start - cell_start)
-            to_char = min(len(cell.text), span_end - cell_start)
+            text = cell.text
+            from_char = span_start - cell_start if span_start > cell_start else 0
+            to_char = span_end - cell_start if span_end - cell_start < len(text) else len(text)
             if from_char >= to_char:
                 if cell.structured and not cell.text.strip() and cell_start >= span_start:
                     tokens.append(Token("empty", "", cell, 0, 0, False))
@@ -138,7 +139,11 @@ class Stream:
                 tokens.append(unsure_token(cell, glued_next))
                 glued_next = False
                 continue
-            for m in _NON_SPACE.finditer(cell.text, from_char, to_char):
+            if from_char == 0 and to_char == len(text) and text.isascii() and text.isdigit():
+                tokens.append(Token("num", text, cell, 0, to_char, glued_next))  # a cell holding one number
+                glued_next = False
+                continue
+            for m in _NON_SPACE.finditer(text, from_char, to_char):
                 piece = m.group()
                 if piece.isascii() and piece.isdigit():  # the common case: one plain number
                     tokens.append(Token("num", piece, cell, m.start(), m.end(), glued_next))

@@ -75,7 +75,12 @@ class Divisions:
                 short = d.name[:-1]
             if short and short != d.name and len(short) >= 2:
                 self.short.setdefault(short, []).append(d.code)
-        self.longest = max(map(len, [*self.full, *self.alias]))
+        # the lengths of the names starting with each character, longest first: a name is looked up
+        # only at lengths some name has (most agencies are looked up once, so this is the hot loop)
+        lengths: dict[str, set[int]] = {}
+        for known in (*self.full, *self.alias, *self.short):
+            lengths.setdefault(known[0], set()).add(len(known))
+        self.lengths_from = {first: sorted(ns, reverse=True) for first, ns in lengths.items()}
 
     def path(self, code: str) -> list[Division]:
         out = []
@@ -91,7 +96,11 @@ class Divisions:
     def _chains(self, name: str, pos: int, ancestor: str | None, tables) -> list[tuple[int, list]]:
         """The longest chains of names from ``pos``: [(end, [(code, how), ...])]."""
         best: list[tuple[int, list]] = [(pos, [])]
-        for n in range(min(self.longest, len(name) - pos), 0, -1):
+        if pos >= len(name):
+            return best
+        for n in self.lengths_from.get(name[pos], ()):
+            if n > len(name) - pos:
+                continue
             piece = name[pos:pos + n]
             for how, table in tables:
                 for code in table.get(piece, ()):
