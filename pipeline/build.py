@@ -220,13 +220,30 @@ def _check_across_reports(writer: store.DatasetWriter, reports: list[pl.DataFram
     return _final_reports(report_frame, cross_failed)
 
 
+MERGE_PART_REPORTS = 500  # files whose copies are merged at once (about 150 MB)
+
+
 def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl.DataFrame:
     """One reading per report from its copies (merged_copies.parquet) and the cells they disagree on
-    (violations); returns the report ids of the disagreements."""
+    (violations), a part of the copies at a time; returns the report ids of the disagreements."""
     merging = copies.copies_to_merge(report_frame)
-    facts = writer.finish("facts").filter(pl.col("report_id").is_in(merging["report_id"].implode())).collect() \
+    if merging.height <= MERGE_PART_REPORTS:
+        return _merge_part(writer, writer.finish("facts"), merging)
+    # the copies' facts set apart in one streaming pass, so each part reads only them
+    copies_facts = writer.version / ".copies-facts.parquet"
+    try:
+        writer.finish("facts").filter(pl.col("report_id").is_in(merging["report_id"].implode())) \
+            .sink_parquet(copies_facts)
+        return pl.concat([_merge_part(writer, pl.scan_parquet(copies_facts), part)
+                          for part in copies.in_chunks(merging, MERGE_PART_REPORTS)])
+    finally:
+        copies_facts.unlink(missing_ok=True)
+
+
+def _merge_part(writer: store.DatasetWriter, facts: pl.LazyFrame, merging: pl.DataFrame) -> pl.DataFrame:
+    read = facts.filter(pl.col("report_id").is_in(merging["report_id"].implode())).collect() \
         if merging.height else schemas.facts_frame([])
-    merged, disagreements = copies.merge_copies(facts, merging)
+    merged, disagreements = copies.merge_copies(read, merging)
     schemas.validate_facts(merged)
     schemas.validate_violations(disagreements)
     writer.write("merged_copies", merged)

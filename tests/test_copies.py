@@ -73,3 +73,29 @@ def test_corpus_report_cells_read_every_cell_where_the_web_page_is_read_in_full(
     assert len(rows) == 5 and all(ambiguous == 0 for _, ambiguous in rows)
     # the flattened text copies leave 50 Table 2 cells ambiguous; merged with their pages none is left
     assert query.run(tmp_path / "out", "SELECT count(*) FROM violations WHERE rule = 'M1_copies_agree'").rows == [(0,)]
+
+
+def test_copies_merged_a_part_at_a_time_give_the_same_cells_and_findings(tmp_path, monkeypatch):
+    from pipeline import build as build_module
+
+    (tmp_path / "in").mkdir()
+    values = requests_values()
+    changed = {k: list(v) for k, v in values.items()}
+    changed["carried_forward"][0] += 1
+    for n, agency in enumerate(["甲县某某局", "乙县某某局", "丙县某某局"]):
+        (tmp_path / "in" / f"{n}a.txt").write_text(pipe_report_2021(values, agency), encoding="utf-8")
+        copy = pipe_report_2021(changed if n == 1 else values, agency)  # the same text, its file's own bytes
+        (tmp_path / "in" / f"{n}b.txt").write_text(copy + "\n\n", encoding="utf-8")
+    build(tmp_path / "in", tmp_path / "whole")
+    monkeypatch.setattr(build_module, "MERGE_PART_REPORTS", 1)  # one report's two copies per part
+    build(tmp_path / "in", tmp_path / "parts")
+
+    def rows(out, name):
+        frame = pl.read_parquet(out / f"{name}.parquet")
+        return sorted(frame.rows(), key=repr)
+
+    merged = rows(tmp_path / "whole", "merged_copies")
+    assert len({r[0] for r in merged}) == 3 and merged == rows(tmp_path / "parts", "merged_copies")
+    findings = [r for r in rows(tmp_path / "whole", "violations") if r[1] == "M1_copies_agree"]
+    assert len(findings) == 1 and findings == [r for r in rows(tmp_path / "parts", "violations")
+                                               if r[1] == "M1_copies_agree"]

@@ -80,6 +80,16 @@ def copies_to_merge(reports: pl.DataFrame) -> pl.DataFrame:
         "preferred_agency", "preferred_year")
 
 
+def in_chunks(merging: pl.DataFrame, reports: int):
+    """``merging`` (as copies_to_merge returns it) in parts of about ``reports`` files, a report's copies
+    always in one part, in order: the merge's memory is then bounded by the part, not by the dataset."""
+    groups = merging.group_by("_group", maintain_order=True).len()
+    part = ((groups["len"].cum_sum() - 1) // reports).alias("_part")
+    labelled = merging.join(groups.select("_group", part), on="_group", maintain_order="left")
+    for chunk in labelled.partition_by("_part", maintain_order=True, include_key=False):
+        yield chunk
+
+
 def merge_copies(facts: pl.DataFrame, copies: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One reading of each cell from the copies of a report (``facts`` of the files in ``copies``).
 
@@ -99,11 +109,16 @@ def merge_copies(facts: pl.DataFrame, copies: pl.DataFrame) -> tuple[pl.DataFram
     key = ["_group", "section", "row", "col"]
     reading = pl.when(pl.col("status") == "reported").then(pl.col("value").cast(pl.String)).otherwise(pl.lit("blank"))
     readers = cells.filter(pl.col("status").is_in(READ)).with_columns(reading.alias("_reading"))
-    agreement = readers.group_by(key, maintain_order=True).agg(
+    # groups in any order (they are joined to the preferred copy's cells below); rows keep their
+    # order inside a group, so the files are listed by rank
+    agreement = readers.group_by(key).agg(
         pl.col("_reading").n_unique().alias("_n_readings"), pl.len().alias("_n_readers"),
-        (pl.col("source_file") + pl.lit(" = ") + pl.col("_reading")).str.join("; ").alias("_each"),
         pl.col("source_file").str.join(", ").alias("_files"))
-    best_reader = readers.unique(key, keep="first", maintain_order=True)
+    disputed = agreement.filter(pl.col("_n_readings") > 1).select(key)
+    each = readers.join(disputed, on=key, how="semi").group_by(key).agg(
+        (pl.col("source_file") + pl.lit(" = ") + pl.col("_reading")).str.join("; ").alias("_each"))
+    agreement = agreement.join(each, on=key, how="left")
+    best_reader = readers.unique(key, keep="first")
     preferred = cells.filter(pl.col("rank") == 1)
     merged = (preferred.select(key).join(agreement, on=key, how="left")
               .join(best_reader.drop("_reading"), on=key, how="left")
@@ -154,11 +169,12 @@ def _disagreements(merged: pl.DataFrame) -> pl.DataFrame:
 
 def _derived_again(printed: pl.DataFrame) -> pl.DataFrame:
     """Derived rows of the merged cells, by the same function that derives them for one file."""
-    from pipeline.extract.facts import FactCell, derived_facts
+    from pipeline.extract.facts import REPORT_FIELDS, FactCell, derived_facts
 
-    rows = []
-    for (report_id,), cells in printed.group_by(["report_id"], maintain_order=True):
-        first = cells.row(0, named=True)
-        facts = [FactCell(*(r[name] for name in FactCell._fields)) for r in cells.iter_rows(named=True)]
-        rows.append((first, derived_facts(facts)))
-    return schemas.facts_frame(rows)
+    width = len(REPORT_FIELDS)
+    by_report: dict[str, list[tuple]] = {}  # report_id (REPORT_FIELDS[0]) -> its rows, in order
+    for row in printed.select(*REPORT_FIELDS, *FactCell._fields).iter_rows():
+        by_report.setdefault(row[0], []).append(row)
+    return schemas.facts_frame([(dict(zip(REPORT_FIELDS, cells[0][:width])),
+                                 derived_facts([FactCell(*cell[width:]) for cell in cells]))
+                                for cells in by_report.values()])
