@@ -119,3 +119,54 @@ def test_a_label_is_not_snapped_to_a_label_of_another_number():
 
     as_read = "2.申请人这期未按收费政机关不再处理其政府信息公开申请"  # (六)2 read at 150 dpi, not (六)1
     assert snap_label(as_read) == as_read
+
+
+# --- cell pictures -------------------------------------------------------------------------------------
+
+def test_aligned_text_strokes_inside_a_cell_are_not_line_pixels():
+    """The bars of three characters side by side make a dark run longer than MIN_LINE_IN: it is no
+    border (it meets no vertical line), so it is not painted white under the cell's text."""
+    import numpy as np
+
+    from pipeline.ingest.readers.ocr_pixels import find_grids
+
+    gray = np.full((400, 600), 255, dtype=np.uint8)
+    for y in (50, 150, 250):  # a table of two rows and two columns, 2 px borders
+        gray[y:y + 2, 50:551] = 0
+    for x in (50, 300, 550):
+        gray[50:252, x:x + 2] = 0
+    for x0 in (80, 102, 124):  # three 20 px strokes, 2 px apart (gaps this small are closed)
+        gray[100:102, x0:x0 + 20] = 0
+        gray[90:115, x0 + 9:x0 + 11] = 0  # and a down stroke each, so they are glyphs
+    _, _, _, grids, lines = find_grids(gray, 150.0)
+    assert len(grids) == 1 and len(grids[0].cells) == 4
+    assert not lines[100:102, 80:144].any()  # the strokes stay ink
+    assert lines[150:152, 60:540].all() and lines[60:240, 300:302].all()  # the borders are lines
+
+
+def test_a_cell_whose_text_two_readings_miss_is_read_a_third_time_at_a_smaller_scale():
+    """Tesseract finds no text line on some crops, erratically with scale and blur: the first pass
+    tries (1.0, 0.5, 1.0), (1.5, 0.8, 1.5), then (0.75, 0.8, 1.0) of TEXT_PPI until one reads text."""
+    import numpy as np
+
+    from pipeline.ingest.readers.ocr_cells import TEXT_TRIES, _first_pass
+
+    class Engines:
+        text = "chi_sim"
+
+        def __init__(self, answers):
+            self.answers, self.widths = list(answers), []
+
+        def read(self, handle, image, ppi=300):
+            self.widths.append(image.width)
+            return self.answers.pop(0), 90.0
+
+    gray = np.full((30, 150), 255, dtype=np.uint8)
+    gray[5:25, 5:145] = 0  # six characters' worth of ink, one line 20 px high
+    engines = Engines(["", "", "政府集中采购"])
+    assert _first_pass(engines, gray, 20, 140, 1, 150.0) == ("政府集中采购", 90.0)
+    assert [t[0] for t in TEXT_TRIES] == [1.0, 1.5, 0.75]
+    assert engines.widths[2] < engines.widths[0] < engines.widths[1]  # the third at the smallest scale
+    engines = Engines(["政府集中采购"])  # read the first time: no other try
+    assert _first_pass(engines, gray, 20, 140, 1, 150.0) == ("政府集中采购", 90.0)
+    assert len(engines.widths) == 1

@@ -32,6 +32,9 @@ DIGIT_PX_C = 32
 THRESHOLD_B = 160
 QUICK_CONFIDENCE = 80  # the English model's confidence that a cell is plainly a number (see _quick_number)
 TEXT_PPI = 300  # Chinese text is read at this resolution, blurred a little (thin 150-dpi strokes)
+# (scale of TEXT_PPI, padding in text heights, blur) of the Chinese readings of a cell, tried in turn
+# while they find less than 0.4 characters per text height of ink
+TEXT_TRIES = ((1.0, 0.5, 1.0), (1.5, 0.8, 1.5), (0.75, 0.8, 1.0))
 NUMBERISH = re.compile(r"^[+\-]?[\d.,]+$")
 WELL_FORMED = re.compile(r"^[+\-]?(?:0|[1-9]\d*)(?:\.\d+)?$")  # no leading zeros, one decimal point
 _LIST_NUMBER = re.compile(r"^\(?\d{1,2}[.)]")
@@ -175,13 +178,15 @@ def _first_pass(engines: Engines, gray: np.ndarray, line_h: int, ink_w: int, lin
                 dpi: float) -> tuple[str, float]:
     if lines >= 2 and ink_w <= 1.6 * line_h:  # one character per line (a narrow header): read as a row
         gray, lines, ink_w = _stack_to_row(gray), 1, ink_w * lines
-    text, conf = _text_pass(engines, gray, line_h, TEXT_PPI / dpi, 0.5, 1.0)
     expected = ink_w * lines / max(1, line_h)  # characters, if square
-    if len(text.replace(" ", "")) < 0.4 * expected and expected >= 2.5:  # no text line found: retry
-        again, conf2 = _text_pass(engines, gray, line_h, 1.5 * TEXT_PPI / dpi, 0.8, 1.5)
-        if len(again.replace(" ", "")) > len(text.replace(" ", "")):
-            return again, conf2
-    return text, conf
+    best = ("", 0.0)
+    for scale, pad, blur in TEXT_TRIES:
+        text, conf = _text_pass(engines, gray, line_h, scale * TEXT_PPI / dpi, pad, blur)
+        if len(text.replace(" ", "")) > len(best[0].replace(" ", "")):
+            best = (text, conf)
+        if len(best[0].replace(" ", "")) >= 0.4 * expected or expected < 2.5:
+            break  # a text line found (else: none found, erratically with the scale and blur: retry)
+    return best
 
 
 def _stack_to_row(gray: np.ndarray) -> np.ndarray:
