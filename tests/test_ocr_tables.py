@@ -170,3 +170,34 @@ def test_a_cell_whose_text_two_readings_miss_is_read_a_third_time_at_a_smaller_s
     engines = Engines(["政府集中采购"])  # read the first time: no other try
     assert _first_pass(engines, gray, 20, 140, 1, 150.0) == ("政府集中采购", 90.0)
     assert len(engines.widths) == 1
+
+
+def test_the_base_of_a_two_is_no_underline_but_a_bar_apart_from_the_digits_is():
+    """A bottom bar across the ink is painted white only when a blank row parts it from the glyphs or it
+    runs on past them (a link's underline); the foot of a 2 touches the glyph and is as wide: kept."""
+    import numpy as np
+
+    from pipeline.ingest.readers.ocr_cells import _drop_bottom_underline
+
+    two = np.zeros((17, 9), dtype=bool)
+    two[0:2, 1:8] = True  # the top bow
+    two[2:6, 7:9] = True
+    for i in range(9):  # the diagonal down to the left
+        two[6 + i, max(0, 7 - i):max(0, 7 - i) + 2] = True
+    two[15:17, 0:9] = True  # the base, as wide as the glyph
+    gray = np.where(two, 0, 255).astype(np.uint8)
+    assert _drop_bottom_underline(gray, two)[1].sum() == two.sum()
+
+    underlined = np.zeros((20, 9), dtype=bool)
+    underlined[:17] = two
+    underlined[17] = False  # a blank row, then the underline
+    underlined[18:20, 0:9] = True
+    gray = np.where(underlined, 0, 255).astype(np.uint8)
+    assert _drop_bottom_underline(gray, underlined)[1][18:].sum() == 0
+
+    from_border = np.zeros((19, 20), dtype=bool)
+    from_border[0:17, 11:20] = two  # the underline starts at the cell's border, left of the digit
+    from_border[17:19, 0:20] = True
+    gray = np.where(from_border, 0, 255).astype(np.uint8)
+    kept = _drop_bottom_underline(gray, from_border)[1]
+    assert kept[17:].sum() == 0 and kept[:15].sum() == two[:15].sum()

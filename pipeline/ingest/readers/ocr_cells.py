@@ -112,7 +112,7 @@ def _lines_of_text(ink: np.ndarray) -> int:
 
 def _drop_bottom_underline(gray: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pixel rows at the bottom of the ink dark across most of its width (an underlined number or
-    link, at most 4 rows) painted white."""
+    link, at most 4 rows) painted white, when they are apart from the glyphs (:func:`_apart`)."""
     y0, y1, x0, x1 = ink_box(ink)
     if x1 - x0 < 6:
         return gray, ink
@@ -120,11 +120,23 @@ def _drop_bottom_underline(gray: np.ndarray, ink: np.ndarray) -> tuple[np.ndarra
     y, removed = y1 - 1, 0
     while y >= y0 and fill[y] >= 0.85 and removed < 4:
         y, removed = y - 1, removed + 1
-    if not removed:
+    if not removed or not _apart(ink[y0:y + 1, x0:x1], ink[y + 1:y1, x0:x1], y1 - y0):
         return gray, ink
     gray, ink = gray.copy(), ink.copy()
     gray[y + 1:y1], ink[y + 1:y1] = 255, False
     return gray, ink
+
+
+def _apart(above: np.ndarray, bar: np.ndarray, height: int) -> bool:
+    """Is a dark bar under the ink an underline rather than the foot of the glyphs (the base of a 2,
+    the serif of a 1)? It is when a blank pixel row lies between them, or when it runs on past the
+    glyphs' ink by a fifth of the ink's height on one side (a link's underline from the cell's border)."""
+    if not above.any() or not above[-1].any():
+        return True
+    columns = np.nonzero(above.any(axis=0))[0]
+    reach = np.nonzero(bar.any(axis=0))[0]
+    past = max(2, round(0.2 * height))
+    return bool(reach[0] <= columns[0] - past or reach[-1] >= columns[-1] + past)
 
 
 def _drop_underlines(gray: np.ndarray, ink: np.ndarray, line_h: int) -> tuple[np.ndarray, np.ndarray]:
