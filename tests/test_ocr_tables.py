@@ -201,3 +201,24 @@ def test_the_base_of_a_two_is_no_underline_but_a_bar_apart_from_the_digits_is():
     gray = np.where(from_border, 0, 255).astype(np.uint8)
     kept = _drop_bottom_underline(gray, from_border)[1]
     assert kept[17:].sum() == 0 and kept[:15].sum() == two[:15].sum()
+
+
+def test_ink_too_short_for_two_lines_of_text_is_one_line():
+    """A 2 eight pixels high in a 96-dpi picture: its diagonal is mid-grey, below the ink threshold, so
+    its ink is two bands; shorter than ONE_LINE_IN it is one line (a number), taller it is two."""
+    import numpy as np
+
+    from pipeline.ingest.readers.ocr_cells import ONE_LINE_IN, _lines_of_text
+
+    two = np.zeros((8, 6), dtype=bool)
+    two[0, 1:5] = True
+    two[1:4, 4] = True  # the diagonal (rows 4-5) is grey: no ink
+    two[6, 1] = True
+    two[7, 1:6] = True
+    assert 8 < ONE_LINE_IN * 96
+    assert _lines_of_text(two, 96.0) == 1
+    label = np.zeros((30, 40), dtype=bool)  # two lines of a label, 0.2 inch at 150 dpi
+    label[2:12, 2:38] = True
+    label[18:28, 2:20] = True
+    assert _lines_of_text(label, 150.0) == 2
+    assert _lines_of_text(label, 300.0) == 1  # the same pixels at 300 dpi: 0.09 inch, one line

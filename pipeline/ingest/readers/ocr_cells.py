@@ -30,6 +30,7 @@ DIGIT_PX_A = 24  # text height in pixels for each digit reading
 DIGIT_PX_B = 32
 DIGIT_PX_C = 32
 THRESHOLD_B = 160
+ONE_LINE_IN = 0.13  # two lines of text (each at least 6 pt, and a gap) are taller than this
 QUICK_CONFIDENCE = 80  # the English model's confidence that a cell is plainly a number (see _quick_number)
 TEXT_PPI = 300  # Chinese text is read at this resolution, blurred a little (thin 150-dpi strokes)
 # (scale of TEXT_PPI, padding in text heights, blur) of the Chinese readings of a cell, tried in turn
@@ -105,8 +106,13 @@ def _plausible(reading: str, width: int, height: int) -> bool:
     return n > 0 and 0.18 * n * height <= width <= (0.95 * n + 0.35) * height
 
 
-def _lines_of_text(ink: np.ndarray) -> int:
+def _lines_of_text(ink: np.ndarray, dpi: float) -> int:
+    """Bands of pixel rows holding ink; ink shorter than :data:`ONE_LINE_IN` is one line whatever its
+    gaps (the grey diagonal of a 2 eight pixels high is no ink, and splits it in two)."""
     rows = ink.any(axis=1).astype(np.int8)
+    box = ink_box(ink)
+    if box is not None and box[1] - box[0] < ONE_LINE_IN * dpi:
+        return 1
     return int((np.diff(np.concatenate([[0], rows])) == 1).sum())
 
 
@@ -168,7 +174,7 @@ def read_cell(engines: Engines, gray: np.ndarray, ink: np.ndarray, dpi: float, t
     gray, ink = gray[y0:y1 + margin, x0:x1 + margin], ink[y0:y1 + margin, x0:x1 + margin]
     top, bottom, left, right = ink_box(ink)
     ink_h, ink_w = bottom - top, right - left
-    lines = _lines_of_text(ink)
+    lines = _lines_of_text(ink, dpi)
     line_h = max(1, ink_h // lines) if lines > 1 else max(1, ink_h)
     gray, ink = _drop_underlines(gray, ink, line_h)
     if lines <= 1 and not touches and ink_w <= 12 * max(1, ink_h):
