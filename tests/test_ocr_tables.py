@@ -222,3 +222,34 @@ def test_ink_too_short_for_two_lines_of_text_is_one_line():
     label[18:28, 2:20] = True
     assert _lines_of_text(label, 150.0) == 2
     assert _lines_of_text(label, 300.0) == 1  # the same pixels at 300 dpi: 0.09 inch, one line
+
+
+def test_reading_a_again_at_another_scale_gives_a_candidate_but_never_confirms_alone():
+    """A lone 7 that the grey reading misses at 24 px is read at 28 px: with B it makes the candidate 7,
+    which a sum rule must still confirm (the cell keeps its readings: not confirmed by them alone)."""
+    import numpy as np
+
+    from pipeline.ingest.readers.ocr_cells import DIGIT_PX_A_AGAIN, _read_number
+
+    class Engines:
+        eng_digits, chi_digits = "eng", "chi"
+
+        def __init__(self):
+            self.calls = []
+
+        def read(self, handle, image, ppi=300):
+            self.calls.append((handle, image.height))
+            if handle == "chi":
+                return "", 0.0
+            grey = len([c for c in self.calls if c[0] == "eng"])
+            return ("" if grey == 1 else "7"), 95.0  # A misses, B and A again read 7
+
+    gray = np.full((40, 30), 255, dtype=np.uint8)
+    gray[10:27, 10:20] = 0  # one glyph 17 px high, 10 wide
+    engines = Engines()
+    reading = _read_number(engines, gray, gray < 128, "区", False)
+    assert reading.kind == "number" and reading.readings == ("7", "7", "", "区")
+    assert reading.candidates == ("7",)
+    assert [h for h, _ in engines.calls] == ["eng", "eng", "eng", "chi"]
+    heights = [h for _, h in engines.calls]
+    assert heights[2] > heights[0] and DIGIT_PX_A_AGAIN == 28

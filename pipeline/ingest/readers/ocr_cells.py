@@ -9,7 +9,8 @@ number, or as a few uncertain characters, is then read as digits by two independ
 A reading counts only when its width fits its number of digits. The number is *confirmed* when A and
 B agree on a well-formed number and no glyph touches a ruling line (a glyph cut by the line reads
 as another digit, and both readings then agree on the wrong one). Otherwise the cell keeps all its
-readings (A, B, C: chi_sim digits only, and the first pass) for the table stage, which confirms a
+readings (A, or when A reads nothing that fits, A again at :data:`DIGIT_PX_A_AGAIN`; B; C: chi_sim
+digits only; and the first pass) for the table stage, which confirms a
 value only when a sum rule holds with it and at least two readings gave it; until then it is ambiguous.
 """
 
@@ -28,6 +29,7 @@ from pipeline.knowledge.confusions import digit_lookalikes
 EMPTY_INK = 6  # dark pixels (at 150 dpi, scaled with the area) below which a crop is empty
 DIGIT_PX_A = 24  # text height in pixels for each digit reading
 DIGIT_PX_B = 32
+DIGIT_PX_A_AGAIN = 28  # reading A again when it reads nothing that fits
 DIGIT_PX_C = 32
 THRESHOLD_B = 160
 ONE_LINE_IN = 0.13  # two lines of text (each at least 6 pt, and a gap) are taller than this
@@ -235,6 +237,11 @@ def _read_number(engines: Engines, gray: np.ndarray, ink: np.ndarray, first: str
     confidence = round((conf_a + conf_b) / 2, 1)
     if all(fits) and a == b and WELL_FORMED.match(a) and not touches:
         return CellReading("number", a, None, None, confidence, touches)
+    if not fits[0]:  # A read nothing that fits (a lone glyph at one scale): A again at another scale,
+        # for the candidates only (a sum rule must still hold with it)
+        a, _ = engines.read(engines.eng_digits, _scaled(gray, height, DIGIT_PX_A_AGAIN))
+        a = a.replace(" ", "")
+        fits[0] = bool(NUMBERISH.match(a)) and _plausible(a, width, height)
     c, _ = engines.read(engines.chi_digits, _scaled(gray, height, DIGIT_PX_C))
     c = c.replace(" ", "")
     readings = tuple(r if ok else "" for r, ok in zip((a, b), fits)) + (
