@@ -9,7 +9,8 @@ number, or as a few uncertain characters, is then read as digits by two independ
 A reading counts only when its width fits its number of digits. The number is *confirmed* when A and
 B agree on a well-formed number and no glyph touches a ruling line (a glyph cut by the line reads
 as another digit, and both readings then agree on the wrong one). Otherwise the cell keeps all its
-readings (A, B, C: chi_sim digits only, and the first pass) for the table stage, which confirms a
+readings (A, or when A reads nothing that fits, A again at :data:`DIGIT_PX_A_AGAIN`; B; C: chi_sim
+digits only; and the first pass) for the table stage, which confirms a
 value only when a sum rule holds with it and at least two readings gave it; until then it is ambiguous.
 """
 
@@ -28,10 +29,15 @@ from pipeline.knowledge.confusions import digit_lookalikes
 EMPTY_INK = 6  # dark pixels (at 150 dpi, scaled with the area) below which a crop is empty
 DIGIT_PX_A = 24  # text height in pixels for each digit reading
 DIGIT_PX_B = 32
+DIGIT_PX_A_AGAIN = 28  # reading A again when it reads nothing that fits
 DIGIT_PX_C = 32
 THRESHOLD_B = 160
+ONE_LINE_IN = 0.13  # two lines of text (each at least 6 pt, and a gap) are taller than this
 QUICK_CONFIDENCE = 80  # the English model's confidence that a cell is plainly a number (see _quick_number)
 TEXT_PPI = 300  # Chinese text is read at this resolution, blurred a little (thin 150-dpi strokes)
+# (scale of TEXT_PPI, padding in text heights, blur) of the Chinese readings of a cell, tried in turn
+# while they find less than 0.4 characters per text height of ink
+TEXT_TRIES = ((1.0, 0.5, 1.0), (1.5, 0.8, 1.5), (0.75, 0.8, 1.0))
 NUMBERISH = re.compile(r"^[+\-]?[\d.,]+$")
 WELL_FORMED = re.compile(r"^[+\-]?(?:0|[1-9]\d*)(?:\.\d+)?$")  # no leading zeros, one decimal point
 _LIST_NUMBER = re.compile(r"^\(?\d{1,2}[.)]")
@@ -102,14 +108,19 @@ def _plausible(reading: str, width: int, height: int) -> bool:
     return n > 0 and 0.18 * n * height <= width <= (0.95 * n + 0.35) * height
 
 
-def _lines_of_text(ink: np.ndarray) -> int:
+def _lines_of_text(ink: np.ndarray, dpi: float) -> int:
+    """Bands of pixel rows holding ink; ink shorter than :data:`ONE_LINE_IN` is one line whatever its
+    gaps (the grey diagonal of a 2 eight pixels high is no ink, and splits it in two)."""
     rows = ink.any(axis=1).astype(np.int8)
+    box = ink_box(ink)
+    if box is not None and box[1] - box[0] < ONE_LINE_IN * dpi:
+        return 1
     return int((np.diff(np.concatenate([[0], rows])) == 1).sum())
 
 
 def _drop_bottom_underline(gray: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pixel rows at the bottom of the ink dark across most of its width (an underlined number or
-    link, at most 4 rows) painted white."""
+    link, at most 4 rows) painted white, when they are apart from the glyphs (:func:`_apart`)."""
     y0, y1, x0, x1 = ink_box(ink)
     if x1 - x0 < 6:
         return gray, ink
@@ -117,11 +128,23 @@ def _drop_bottom_underline(gray: np.ndarray, ink: np.ndarray) -> tuple[np.ndarra
     y, removed = y1 - 1, 0
     while y >= y0 and fill[y] >= 0.85 and removed < 4:
         y, removed = y - 1, removed + 1
-    if not removed:
+    if not removed or not _apart(ink[y0:y + 1, x0:x1], ink[y + 1:y1, x0:x1], y1 - y0):
         return gray, ink
     gray, ink = gray.copy(), ink.copy()
     gray[y + 1:y1], ink[y + 1:y1] = 255, False
     return gray, ink
+
+
+def _apart(above: np.ndarray, bar: np.ndarray, height: int) -> bool:
+    """Is a dark bar under the ink an underline rather than the foot of the glyphs (the base of a 2,
+    the serif of a 1)? It is when a blank pixel row lies between them, or when it runs on past the
+    glyphs' ink by a fifth of the ink's height on one side (a link's underline from the cell's border)."""
+    if not above.any() or not above[-1].any():
+        return True
+    columns = np.nonzero(above.any(axis=0))[0]
+    reach = np.nonzero(bar.any(axis=0))[0]
+    past = max(2, round(0.2 * height))
+    return bool(reach[0] <= columns[0] - past or reach[-1] >= columns[-1] + past)
 
 
 def _drop_underlines(gray: np.ndarray, ink: np.ndarray, line_h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +176,7 @@ def read_cell(engines: Engines, gray: np.ndarray, ink: np.ndarray, dpi: float, t
     gray, ink = gray[y0:y1 + margin, x0:x1 + margin], ink[y0:y1 + margin, x0:x1 + margin]
     top, bottom, left, right = ink_box(ink)
     ink_h, ink_w = bottom - top, right - left
-    lines = _lines_of_text(ink)
+    lines = _lines_of_text(ink, dpi)
     line_h = max(1, ink_h // lines) if lines > 1 else max(1, ink_h)
     gray, ink = _drop_underlines(gray, ink, line_h)
     if lines <= 1 and not touches and ink_w <= 12 * max(1, ink_h):
@@ -175,13 +198,15 @@ def _first_pass(engines: Engines, gray: np.ndarray, line_h: int, ink_w: int, lin
                 dpi: float) -> tuple[str, float]:
     if lines >= 2 and ink_w <= 1.6 * line_h:  # one character per line (a narrow header): read as a row
         gray, lines, ink_w = _stack_to_row(gray), 1, ink_w * lines
-    text, conf = _text_pass(engines, gray, line_h, TEXT_PPI / dpi, 0.5, 1.0)
     expected = ink_w * lines / max(1, line_h)  # characters, if square
-    if len(text.replace(" ", "")) < 0.4 * expected and expected >= 2.5:  # no text line found: retry
-        again, conf2 = _text_pass(engines, gray, line_h, 1.5 * TEXT_PPI / dpi, 0.8, 1.5)
-        if len(again.replace(" ", "")) > len(text.replace(" ", "")):
-            return again, conf2
-    return text, conf
+    best = ("", 0.0)
+    for scale, pad, blur in TEXT_TRIES:
+        text, conf = _text_pass(engines, gray, line_h, scale * TEXT_PPI / dpi, pad, blur)
+        if len(text.replace(" ", "")) > len(best[0].replace(" ", "")):
+            best = (text, conf)
+        if len(best[0].replace(" ", "")) >= 0.4 * expected or expected < 2.5:
+            break  # a text line found (else: none found, erratically with the scale and blur: retry)
+    return best
 
 
 def _stack_to_row(gray: np.ndarray) -> np.ndarray:
@@ -212,6 +237,11 @@ def _read_number(engines: Engines, gray: np.ndarray, ink: np.ndarray, first: str
     confidence = round((conf_a + conf_b) / 2, 1)
     if all(fits) and a == b and WELL_FORMED.match(a) and not touches:
         return CellReading("number", a, None, None, confidence, touches)
+    if not fits[0]:  # A read nothing that fits (a lone glyph at one scale): A again at another scale,
+        # for the candidates only (a sum rule must still hold with it)
+        a, _ = engines.read(engines.eng_digits, _scaled(gray, height, DIGIT_PX_A_AGAIN))
+        a = a.replace(" ", "")
+        fits[0] = bool(NUMBERISH.match(a)) and _plausible(a, width, height)
     c, _ = engines.read(engines.chi_digits, _scaled(gray, height, DIGIT_PX_C))
     c = c.replace(" ", "")
     readings = tuple(r if ok else "" for r, ok in zip((a, b), fits)) + (

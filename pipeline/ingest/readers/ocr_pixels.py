@@ -9,6 +9,7 @@ Every length is in inches times the picture's dpi, so the same settings hold fro
   are one line, at their mean position (two tables' borders a few pixels apart stay two lines);
 * lines that cannot be borders are dropped: a horizontal line meets two vertical ones and a vertical
   line two horizontal ones, and a line with glyphs standing on it and nothing under it is an underline;
+* only the pixels of the lines kept are line pixels (painted white under the cells' text);
 * then the lines, in points, go to :func:`pipeline.ingest.readers.grid.build_grids`, as a PDF's do.
 """
 
@@ -218,10 +219,26 @@ def find_grids(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray, fl
     hmask, vmask = line_masks(ink, dpi)
     lines = hmask | vmask
     rules = border_rules(mask_rules(hmask, vmask, dpi), ink & ~lines, dpi)
+    lines = on_rules(hmask, rules, True, dpi) | on_rules(vmask, rules, False, dpi)
     grids = [g for g in build_grids(rules)
              if g.x1 - g.x0 >= MIN_TABLE_W_IN * 72 and g.bottom - g.top >= MIN_TABLE_H_IN * 72]
     grids = [g for g in grids if not any(_inside(g, other) for other in grids if other is not g)]
     return gray, ink, angle, grids, lines
+
+
+def on_rules(mask: np.ndarray, rules: list[Rule], horizontal: bool, dpi: float) -> np.ndarray:
+    """The pixels of a line mask that lie on the border lines kept: a long run of text strokes (the
+    aligned bars of two or three Han characters, gaps closed) is no border, and painting it white
+    would erase the characters it crosses."""
+    k = dpi / 72.0
+    _, _, thick = _lengths(dpi)
+    out = np.zeros_like(mask)
+    m, o = (mask, out) if horizontal else (mask.T, out.T)
+    for rule in (r for r in rules if r.horizontal == horizontal):
+        y0, y1 = max(0, int(rule.pos * k) - thick), int(rule.pos * k) + thick + 2
+        x0, x1 = max(0, int(rule.start * k) - thick), int(rule.end * k) + thick + 2
+        o[y0:y1, x0:x1] |= m[y0:y1, x0:x1]
+    return out
 
 
 def _inside(inner: Grid, outer: Grid) -> bool:
