@@ -42,6 +42,8 @@ from pipeline.timelimit import TimeLimitExceeded, time_limit
 _UNSUPPORTED = {
     "zip": "zip archive: unpack it and give the files inside",
     "xlsx": "Excel workbook: the tables of a sheet are read when it is saved as CSV (UTF-8) or HTML",
+    "picture": "a picture, not a report by itself: a web page that shows it has its table read by OCR where it "
+               "stands (give the page with its picture folder); a scanned report is read as a PDF",
 }
 
 

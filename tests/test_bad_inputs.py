@@ -42,6 +42,9 @@ def bad_inputs(folder):
         "scan.pdf": (b"%PDF-1.4\n" + bytes(rng.getrandbits(8) for _ in range(2000)), None),
         "broken.docx": (b"PK\x03\x04word/" + bytes(rng.getrandbits(8) for _ in range(2000)), None),
         "legacy.doc": (b"\xd0\xcf\x11\xe0" + bytes(rng.getrandbits(8) for _ in range(2000)), None),
+        "page_files/t1.png": (b"\x89PNG\r\n\x1a\n" + bytes(rng.getrandbits(8) for _ in range(2000)),
+                              "a picture, not a report by itself"),
+        "photo.jpg": (b"\xff\xd8\xff\xe0" + bytes(rng.getrandbits(8) for _ in range(2000)), "a picture"),
         "copy_a.txt": (report.encode(), None),
         "copy_b.txt": (report.encode(), "duplicate of copy_a.txt"),
         "huge.txt": (lambda path: path.open("wb").truncate(120 * 2**20), "above the 50 MB limit"),
@@ -56,6 +59,7 @@ def test_every_bad_input_is_listed_once_with_an_actionable_reason(tmp_path):
         if callable(content):
             content(folder / name)
         else:
+            (folder / name).parent.mkdir(exist_ok=True)
             (folder / name).write_bytes(content)
     result = CliRunner().invoke(app, ["build", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
@@ -72,7 +76,7 @@ def test_every_bad_input_is_listed_once_with_an_actionable_reason(tmp_path):
         assert by_name[name]["agency"] == "测试县某某局"
     facts = pl.read_parquet(tmp_path / "out" / "facts.parquet")
     assert facts.filter(pl.col("source_file") == "copy_b.txt").is_empty()
-    assert len(cases) == 25
+    assert len(cases) == 27
 
 
 def test_a_file_that_vanishes_or_is_not_readable_is_rejected_not_fatal(tmp_path):

@@ -41,7 +41,13 @@ def _sniff_binary_format(data: bytes, name: str) -> str | None:
         return "xlsx" if _zip_holds(data, "xl/workbook.xml") else "zip"
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: legacy .doc / .wps / .xls
         return "doc"
+    if data.startswith(_PICTURE_MAGIC) or (data.startswith(b"RIFF") and data[8:12] == b"WEBP"):
+        return "picture"
     return None
+
+
+# PNG, JPEG, GIF, TIFF (both byte orders): a web page's pictures saved beside it
+_PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 
 
 def _zip_holds(data: bytes, member: str) -> bool:

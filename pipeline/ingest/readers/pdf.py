@@ -45,29 +45,10 @@ from pdfminer.pdftypes import resolve1
 from pipeline.ingest.normalize import is_traditional, normalize_text
 from pipeline.ingest.readers import Cell, Document, Unreadable
 from pipeline.ingest.readers.grid import (  # noqa: F401 - Glyph, Rule: the PDF reader's vocabulary for its users
-    CJK,
-    SNAP,
-    Glyph,
-    Grid,
-    GridCell,
-    Rule,
-    build_grids,
-    cell_text,
-    cluster,
-    group_lines,
-    line_text,
-    merge_rules,
-    place_glyphs,
-    split_fields,
-)
+    CJK, SNAP, Glyph, Grid, GridCell, Rule, build_grids, cell_text, cluster, group_lines, line_text, merge_rules,
+    place_glyphs, split_fields)
 from pipeline.ingest.readers.pdf_content import PageContent, page_content
-from pipeline.ingest.readers.pdf_unruled import (
-    Block,
-    compact_label,
-    join_wrapped_fields,
-    label_across,
-    pieces_text,
-)
+from pipeline.ingest.readers.pdf_unruled import Block, compact_label, join_wrapped_fields, label_across, pieces_text
 from pipeline.knowledge import domain
 from pipeline.timelimit import TimeLimitExceeded, time_limit
 
