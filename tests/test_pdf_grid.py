@@ -12,7 +12,8 @@ from pipeline.ingest.readers.grid import (
     place_glyphs,
     split_fields,
 )
-from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables, merge_split_rows
+from pipeline.ingest.readers.pdf import blocks_to_document
+from pipeline.ingest.readers.pdf_pages import join_continued_tables, merge_split_rows
 from pipeline.ingest.readers.pdf_content import drop_duplicate_glyphs
 from pipeline.ingest.readers.pdf_unruled import Block
 

@@ -333,3 +333,9 @@ def cell_text(glyphs: list[Glyph]) -> str:
     if NUMERIC_ONLY.fullmatch(text):
         text = without_spaces(text)  # one number wrapped in a narrow cell
     return text
+
+
+def nested_in(inner: Grid, outer: Grid) -> bool:
+    """A grid drawn inside a cell of another (a nested table) is read as part of the outer one."""
+    return (inner.x0 >= outer.x0 - SNAP and inner.x1 <= outer.x1 + SNAP and inner.top >= outer.top - SNAP
+            and inner.bottom <= outer.bottom + SNAP and (inner.xs, inner.ys) != (outer.xs, outer.ys))

@@ -35,7 +35,8 @@ from pipeline.ingest.readers.ocr_text import (
     snap_label,
     undo_confusions,
 )
-from pipeline.ingest.readers.pdf import blocks_to_document, join_continued_tables
+from pipeline.ingest.readers.pdf import blocks_to_document
+from pipeline.ingest.readers.pdf_pages import join_continued_tables
 from pipeline.ingest.readers.pdf_unruled import Block
 from pipeline.knowledge import domain
 from pipeline.knowledge.confusions import TITLE_PATTERNS, printed_row_labels

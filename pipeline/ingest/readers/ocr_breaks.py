@@ -3,7 +3,7 @@
 A word processor lets a table row break at the page end: the row's cells go on at the top of the next
 page, where the first part of a wrapped label and a row's numbers (top-aligned) or only its label
 (numbers centred lower down) may stand on either side. The PDF reader joins such a row when a row
-label of ``labels.csv`` runs across the break (:func:`pipeline.ingest.readers.pdf.merge_split_rows`);
+label of ``labels.csv`` runs across the break (:func:`pipeline.ingest.readers.pdf_pages.merge_split_rows`);
 OCR labels are too noisy for that proof alone, so the pixels give a second one:
 
 * the two rows have the same cells (as for the text proof), and the row before the break has a label;
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pipeline.ingest.readers.grid import Grid, GridCell
 from pipeline.ingest.readers.ocr_cells import CellReading
-from pipeline.ingest.readers.pdf import merge_split_rows
+from pipeline.ingest.readers.pdf_pages import merge_split_rows
 from pipeline.ingest.readers.pdf_unruled import compact_label
 from pipeline.knowledge import domain
 

@@ -44,113 +44,29 @@ from pdfminer.pdftypes import resolve1
 
 from pipeline.ingest.normalize import is_traditional, normalize_text
 from pipeline.ingest.readers import Cell, Document, Unreadable
-from pipeline.ingest.readers.grid import (  # noqa: F401 - Glyph, Rule: the PDF reader's vocabulary for its users
-    CJK, SNAP, Glyph, Grid, GridCell, Rule, build_grids, cell_text, cluster, group_lines, line_text, merge_rules,
-    place_glyphs, split_fields)
+from pipeline.ingest.readers.grid import (
+    CJK, GridCell, build_grids, cell_text, group_lines, line_text, merge_rules, nested_in, place_glyphs,
+    split_fields)
 from pipeline.ingest.readers.pdf_content import PageContent, page_content
-from pipeline.ingest.readers.pdf_unruled import Block, compact_label, join_wrapped_fields, label_across, pieces_text
+from pipeline.ingest.readers.pdf_pages import join_continued_tables, merge_split_rows
+from pipeline.ingest.readers.pdf_unruled import Block, join_wrapped_fields, pieces_text
 from pipeline.knowledge import domain
 from pipeline.timelimit import TimeLimitExceeded, time_limit
 
 PAGE_LIMIT = 300  # annual reports run to a few dozen pages; the tables come early
 TIME_BUDGET_S = 30.0
 MAX_RULES_PER_PAGE = 2_000  # more (joined) ruling lines than this: the page is a drawing (a chart, a map)
-CONTINUATION_EDGE = 4.0  # outer edges of two table parts on consecutive pages within this are one table
 
 
 def page_blocks(content: PageContent) -> list[Block]:
     """The page's tables (with their glyphs placed in cells) and its other lines, top to bottom."""
     grids = build_grids(content.rules)
-    grids = [g for g in grids if not any(_inside(g, other) for other in grids if other is not g)]
+    grids = [g for g in grids if not any(nested_in(g, other) for other in grids if other is not g)]
     rest = place_glyphs(grids, content.glyphs)
     blocks = [Block(g.top, grid=g) for g in grids if any(c.glyphs for c in g.cells)]
     blocks += [Block(min(x.top for x in line), line=line) for line in group_lines(rest)]
     blocks.sort(key=lambda b: b.top)
     return blocks
-
-
-def _inside(inner: Grid, outer: Grid) -> bool:
-    """A grid drawn inside a cell of another (a nested table) is read as part of the outer one."""
-    return (inner.x0 >= outer.x0 - SNAP and inner.x1 <= outer.x1 + SNAP and inner.top >= outer.top - SNAP
-            and inner.bottom <= outer.bottom + SNAP and (inner.xs, inner.ys) != (outer.xs, outer.ys))
-
-
-def _continues(previous: Grid, following: Grid) -> bool:
-    return (abs(previous.x0 - following.x0) <= CONTINUATION_EDGE
-            and abs(previous.x1 - following.x1) <= CONTINUATION_EDGE)
-
-
-def _renumber_columns(parts: list[Grid]) -> None:
-    """Cells of a table split over pages on one set of grid columns (the union of the parts')."""
-    xs = cluster([x for g in parts for x in g.xs], CONTINUATION_EDGE)
-    for grid in parts:
-        for cell in grid.cells:
-            first = min(range(len(xs)), key=lambda i: abs(xs[i] - cell.x0))
-            last = min(range(len(xs)), key=lambda i: abs(xs[i] - cell.x1))
-            cell.col, cell.colspan = first, max(1, last - first)
-
-
-def _is_noise(line: list[Glyph], page_number: re.Pattern) -> bool:
-    return bool(page_number.match(normalize_text(line_text(line), False)))
-
-
-def join_continued_tables(pages: list[list[Block]]) -> list[tuple[Grid, Grid]]:
-    """Tables that go on at the top of the next page become one grid. Returns the joined pairs.
-
-    A table continues when it is the last thing on a page (page numbers aside), the next page
-    starts with a table, and the two have the same outer left and right edges.
-    """
-    page_number = domain.noise_patterns("page_number")
-    joins: list[tuple[Grid, Grid]] = []
-    chain: list[Grid] = []
-
-    def finish() -> None:
-        if len(chain) > 1:
-            _renumber_columns(chain)
-        chain.clear()
-
-    for blocks in pages:
-        blocks = [b for b in blocks if b.grid is not None or not _is_noise(b.line, page_number)]
-        if not blocks:
-            finish()
-            continue
-        first, last = blocks[0].grid, blocks[-1].grid
-        if chain and first is not None and _continues(chain[-1], first):
-            joins.append((chain[-1], first))
-            chain.append(first)
-        else:
-            finish()
-        if last is None or last is not first:
-            finish()
-        if last is not None and not chain:
-            chain.append(last)
-    finish()
-    return joins
-
-
-def merge_split_rows(previous: Grid, following: Grid) -> bool:
-    """A row broken by the page break: its cells before and after the break read as one row.
-
-    Geometry cannot tell a broken row from a new one (both are closed by a line at the page end), so
-    the text decides: the last row before the break and the first row after it must have the same
-    cells (empty cells after the break aside, those are merged cells going on from above), and a row
-    label of the tables must run from a cell before the break into the same cell after it. Without
-    that proof the rows stay apart: a broken label then leaves its row ambiguous, never wrong.
-    """
-    last = max(c.row for c in previous.cells)
-    before = {(c.col, c.colspan): c for c in previous.cells if c.row == last}
-    after = [c for c in following.cells if c.row == 0]
-    pairs = [(before.get((c.col, c.colspan)), c) for c in after]
-    if any(a is None and b.glyphs for a, b in pairs) or len([a for a, _ in pairs if a]) != len(before):
-        return False
-    if not any(a is not None and a.glyphs and b.glyphs and label_across(compact_label(a.glyphs), compact_label(b.glyphs))
-               for a, b in pairs):
-        return False
-    for a, b in pairs:
-        if a is not None:
-            a.continuation = b
-        b.continues_previous = True
-    return True
 
 
 def _box_tag(page: int, x0: float, top: float, x1: float, bottom: float) -> str:
