@@ -225,30 +225,38 @@ MERGE_PART_REPORTS = 500  # files whose copies are merged at once (about 150 MB)
 
 def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl.DataFrame:
     """One reading per report from its copies (merged_copies.parquet) and the cells they disagree on
-    (violations), a part of the copies at a time; returns the report ids of the disagreements."""
+    (violations), a part of the copies at a time; returns the report ids of the disagreements.
+
+    Only the merge's working frames are bounded by the part; its results are kept and written once,
+    in the order one merge of all copies gives, so the files do not depend on the part size."""
     merging = copies.copies_to_merge(report_frame)
     if merging.height <= MERGE_PART_REPORTS:
-        return _merge_part(writer, writer.finish("facts"), merging)
-    # the copies' facts set apart in one streaming pass, so each part reads only them
-    copies_facts = writer.version / ".copies-facts.parquet"
-    try:
-        writer.finish("facts").filter(pl.col("report_id").is_in(merging["report_id"].implode())) \
-            .sink_parquet(copies_facts)
-        return pl.concat([_merge_part(writer, pl.scan_parquet(copies_facts), part)
-                          for part in copies.in_chunks(merging, MERGE_PART_REPORTS)])
-    finally:
-        copies_facts.unlink(missing_ok=True)
+        parts = [_merge_part(writer.finish("facts"), merging)]
+    else:
+        # the copies' facts set apart in one streaming pass, so each part reads only them
+        copies_facts = writer.version / ".copies-facts.parquet"
+        try:
+            writer.finish("facts").filter(pl.col("report_id").is_in(merging["report_id"].implode())) \
+                .sink_parquet(copies_facts)
+            parts = [_merge_part(pl.scan_parquet(copies_facts), part)
+                     for part in copies.in_chunks(merging, MERGE_PART_REPORTS)]
+        finally:
+            copies_facts.unlink(missing_ok=True)
+    derived = pl.col("status") == "derived"  # the merged cells first, then the rows derived from them
+    writer.write("merged_copies", pl.concat([merged.filter(~derived) for merged, _ in parts]
+                                            + [merged.filter(derived) for merged, _ in parts], rechunk=True))
+    disagreements = pl.concat([found for _, found in parts], rechunk=True)
+    writer.write("violations", disagreements)
+    return disagreements.select("report_id")
 
 
-def _merge_part(writer: store.DatasetWriter, facts: pl.LazyFrame, merging: pl.DataFrame) -> pl.DataFrame:
+def _merge_part(facts: pl.LazyFrame, merging: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     read = facts.filter(pl.col("report_id").is_in(merging["report_id"].implode())).collect() \
         if merging.height else schemas.facts_frame([])
     merged, disagreements = copies.merge_copies(read, merging)
     schemas.validate_facts(merged)
     schemas.validate_violations(disagreements)
-    writer.write("merged_copies", merged)
-    writer.write("violations", disagreements)
-    return disagreements.select("report_id")
+    return merged, disagreements
 
 
 BUILD_RECORD = "build.json"

@@ -25,8 +25,8 @@ _TITLE_LINE, _HEADING_LINE = 60, 20  # characters
 
 def summary_totals(facts) -> dict[str, float | None]:
     """report_summary's counts for one report (null when a term is not read), from its facts."""
-    needed = _summary_cells()
-    values = usable_values([f for f in facts if (f.section, f.row, f.col) in needed])
+    sections = _summary_sections()
+    values = usable_values([f for f in facts if f.section in sections])
     out = {}
     for column in labels.summary_columns():
         terms = [values.get((column.section, row, column.col)) for row in column.rows]
@@ -35,8 +35,8 @@ def summary_totals(facts) -> dict[str, float | None]:
 
 
 @cache
-def _summary_cells() -> frozenset[tuple[str, str, str]]:
-    return frozenset((c.section, row, c.col) for c in labels.summary_columns() for row in c.rows)
+def _summary_sections() -> frozenset[str]:
+    return frozenset(c.section for c in labels.summary_columns())
 
 
 def _structure(line) -> bool:

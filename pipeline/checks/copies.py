@@ -82,12 +82,14 @@ def copies_to_merge(reports: pl.DataFrame) -> pl.DataFrame:
 
 def in_chunks(merging: pl.DataFrame, reports: int):
     """``merging`` (as copies_to_merge returns it) in parts of about ``reports`` files, a report's copies
-    always in one part, in order: the merge's memory is then bounded by the part, not by the dataset."""
-    groups = merging.group_by("_group", maintain_order=True).len()
+    always in one part, parts in the order of their groups: the merge's memory is then bounded by the
+    part, not by the dataset."""
+    groups = merging.group_by("_group").len().sort("_group")  # the order merge_copies gives its rows
     part = ((groups["len"].cum_sum() - 1) // reports).alias("_part")
     labelled = merging.join(groups.select("_group", part), on="_group", maintain_order="left")
-    for chunk in labelled.partition_by("_part", maintain_order=True, include_key=False):
-        yield chunk
+    chunks = labelled.partition_by("_part", maintain_order=True, include_key=False, as_dict=True)
+    for key in sorted(chunks):
+        yield chunks[key]
 
 
 def merge_copies(facts: pl.DataFrame, copies: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
