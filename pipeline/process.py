@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -193,10 +192,9 @@ def _process_document(source: SourceFile, data: bytes, decoded, doc: Document) -
     return ReportResult(report, facts, findings, across=across_years.operands(report, tables.prose, facts))
 
 
-@lru_cache(maxsize=8192)  # an agency's reports of several years and copies: look it up once
 def _agency_fields(agency: str | None) -> dict:
-    """Where and what the agency is: its division (divisions.csv) and its kind (agency_suffixes.csv).
-    Read-only: the dict is shared by every report of the agency."""
+    """Where and what the agency is: its division (divisions.csv, looked up once per agency by
+    divisions.place_of) and its kind (agency_suffixes.csv)."""
     place = divisions.place_of(agency) if agency else divisions.Place()
     return {"region_code": place.region_code, "province": place.province, "prefecture": place.prefecture,
             "county": place.county, "township": place.township, "level": place.level,

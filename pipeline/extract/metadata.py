@@ -48,16 +48,13 @@ def clean_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if line.strip() and not spam.search(line)]
 
 
-def _compact(text: str) -> str:
-    return without_spaces(text)
-
 
 def _title_candidates(lines: list[str]):
     """(agency part, year, line index) for every title-like line, in order."""
     chrome = domain.noise_patterns("chrome")
     previous = ""
     for i, line in enumerate(lines):
-        compact = _compact(line)
+        compact = without_spaces(line)
         m = _TITLE.search(compact)
         year_first = _TITLE_YEAR_FIRST.search(compact) if not m else None
         if year_first and not chrome.match(line.strip()):
@@ -110,7 +107,7 @@ def _complete_place(agency: str, text: str) -> str:
 
 def read_metadata(lines: list[str]) -> ReportMeta:
     lines = clean_lines(lines)
-    text = _compact("\n".join(lines))
+    text = without_spaces("\n".join(lines))
     agency = None
     agency_evidence = "no title line names the agency"
     year = None

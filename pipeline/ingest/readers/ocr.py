@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.ingest.normalize import without_spaces
 from pipeline.ingest.readers import Cell, Document
 from pipeline.ingest.readers.grid import Glyph, Grid
 from pipeline.ingest.readers.grid import cell_text as cell_text_of
@@ -98,7 +99,7 @@ def _short_text_in_number_columns(grid: Grid, index: int, readings: dict) -> lis
     out = []
     for cell in grid.cells:
         reading = readings.get((index, cell.row, cell.col))
-        if (reading is not None and reading.kind == "text" and len("".join(reading.text.split())) <= 2
+        if (reading is not None and reading.kind == "text" and len(without_spaces(reading.text)) <= 2
                 and cell.row > first_number.get((cell.col, cell.colspan), cell.row)):
             out.append(cell)
     return out
@@ -193,7 +194,7 @@ def snap_labels(pages: list[OcrPage], readings: dict) -> None:
             continue
         text = _joined_text(cell)
         snapped = snap_label(text)
-        seen[snapped if snapped != text else "".join(text.split())] += 1
+        seen[snapped if snapped != text else without_spaces(text)] += 1
         if snapped != text:
             proposals.append((cell, snapped))
     for cell, snapped in proposals:
@@ -270,7 +271,7 @@ def _with_readings(cell: Cell, unsure: dict[str, CellReading]) -> Cell:
 
 
 def _is_title(text: str) -> bool:
-    compact = "".join(text.split())
+    compact = without_spaces(text)
     return any(domain.pattern(name).search(compact) for name in TITLE_PATTERNS[:2])
 
 

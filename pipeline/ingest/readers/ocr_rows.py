@@ -13,6 +13,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from functools import cache
 
+from pipeline.ingest.normalize import without_spaces
 from pipeline.knowledge import domain, labels
 
 MIN_RATIO = 0.3
@@ -27,7 +28,7 @@ def _orders() -> tuple[tuple[tuple[str, str], ...], ...]:
 
 
 def _code_of(text: str) -> str | None:
-    compact = "".join(text.split())
+    compact = without_spaces(text)
     for lab in domain.labels(SECTION, "row"):
         if lab.regex.fullmatch(compact) or lab.regex.match(compact):
             return lab.code
@@ -61,7 +62,7 @@ def _fill(texts: list[str], codes: list[str | None], order: tuple[tuple[str, str
         if p0 == -1 and len(missing) > 1 or p1 == len(texts) and len(missing) > 1:
             continue  # before the first or after the last label read: only one row may be named
         pairs = [(p, order[i][1]) for p, i in zip(unread, missing)]
-        if all(SequenceMatcher(None, "".join(texts[p].split()), label, autojunk=False).ratio() >= MIN_RATIO
+        if all(SequenceMatcher(None, without_spaces(texts[p]), label, autojunk=False).ratio() >= MIN_RATIO
                for p, label in pairs):
             out.update(pairs)
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from pipeline.ingest.normalize import normalize_text
+from pipeline.ingest.normalize import normalize_text, without_spaces
 from pipeline.knowledge import domain
 from pipeline.knowledge.confusions import (
     guiding_patterns,
@@ -55,11 +55,8 @@ def undo_confusions(text: str) -> str:
 
 def _longest(regex, text: str) -> int:
     """The length of the pattern's longest match in the text (whitespace removed), -1 for none."""
-    return max((m.end() - m.start() for m in regex.finditer(_compact(text))), default=-1)
+    return max((m.end() - m.start() for m in regex.finditer(without_spaces(text))), default=-1)
 
-
-def _compact(text: str) -> str:
-    return "".join(text.split())
 
 
 SNAP_RATIO = 0.6  # similarity (difflib ratio) a garbled label needs to its printed label ...
@@ -73,7 +70,7 @@ def snap_label(text: str) -> str:
     Only when it is clearly that label: similar enough, clearly more similar than to any other label,
     of about the same length, and not already matched by the label's pattern in labels.csv.
     """
-    compact = _compact(text)
+    compact = without_spaces(text)
     if len(compact) < 2 or not _HAN.search(compact):
         return text
     scored = []
@@ -112,7 +109,7 @@ def clean_label_tail(text: str) -> str:
     """A row label cell's OCR text (its row's numbers stand in cells of their own) with the characters
     that could start a value taken out of the text after its label's pattern: a garbled tail
     (``2.没有现成信息需要另 1JmJ1F``, ``3危及"三安全-稳定``) is not read as the row's first values."""
-    compact = _compact(normalize_text(text, False))
+    compact = without_spaces(normalize_text(text, False))
     for regex in row_label_patterns():
         m = regex.match(compact)
         if m and m.end() > 0:
