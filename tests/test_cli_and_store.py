@@ -124,3 +124,36 @@ def test_check_prints_the_rule_summary_and_strict_fails_on_official_rules(tmp_pa
     assert strict.exit_code == 1
     clean = build(tmp_path / "clean", {"good.txt": pipe_report_2021().encode()})[1]
     assert runner.invoke(app, ["check", "--db", str(clean), "--strict"]).exit_code == 0
+
+
+def _operand_frames(n_batches: int) -> list[pl.DataFrame]:
+    """Batches of operands whose agency keys repeat across batches, with a categorical column."""
+    return [pl.DataFrame({"agency_key": [f"机关{(b * 7 + i) % 13}" for i in range(50)],
+                          "report_id": [f"r{b}-{i}" for i in range(50)],
+                          "section": pl.Series([["t2", "t3"][i % 2] for i in range(50)], dtype=pl.Categorical),
+                          "value": [float(b * 100 + i) for i in range(50)]})
+            for b in range(n_batches)]
+
+
+def test_spill_buckets_keep_each_agency_together_in_the_order_added_whatever_the_flush_size(tmp_path):
+    from pipeline.warehouse.store import Spill
+
+    def spilled(flush_bytes: int, name: str) -> list[pl.DataFrame]:
+        spill = Spill(tmp_path / name, key="agency_key", n=4, flush_bytes=flush_bytes)
+        for frame in _operand_frames(9):
+            spill.add(frame)
+        return list(spill.buckets())
+
+    per_batch, gathered = spilled(1, "each"), spilled(2**30, "once")
+    assert len(per_batch) == len(gathered) == 4
+    for a, b in zip(per_batch, gathered):
+        assert a.equals(b) and a.schema == b.schema
+    everything = pl.concat(gathered)
+    assert everything.height == 9 * 50 and everything["section"].dtype == pl.String
+    # one agency's rows sit in one bucket, in the order they were added
+    for bucket in gathered:
+        for key, rows in bucket.group_by("agency_key"):
+            assert sum(other["agency_key"].is_in([key[0]]).sum() for other in gathered) == rows.height
+        order = [int(r.split("-")[0][1:]) * 100 + int(r.split("-")[1]) for r in bucket["report_id"]]
+        assert order == sorted(order)
+    assert not (tmp_path / "once").exists()  # the spill folder is removed once read

@@ -174,24 +174,43 @@ class DatasetWriter:
             self.abort()
 
 
+SPILL_FLUSH_BYTES = 64 * 2**20  # operands gathered before a write (a few batches' worth)
+
+
 class Spill:
     """Frames appended to ``n`` bucket files by a key column's hash, read back one bucket at a time.
 
     Cross-year rules compare reports of one agency only; bucketing their operands by agency keeps the
-    memory of the final check to one bucket, whatever the number of reports.
+    memory of the final check to one bucket, whatever the number of reports. Frames are gathered up
+    to ``flush_bytes`` before they are split and written: one write per bucket for many batches, not
+    per batch, and a bucket's rows keep the order they were added in.
     """
 
-    def __init__(self, folder: Path, key: str, n: int = 16):
-        self.folder, self.key, self.n = folder, key, n
+    def __init__(self, folder: Path, key: str, n: int = 16, flush_bytes: int = SPILL_FLUSH_BYTES):
+        self.folder, self.key, self.n, self.flush_bytes = folder, key, n, flush_bytes
         folder.mkdir(parents=True, exist_ok=True)
         self._writers: dict[int, pq.ParquetWriter] = {}
         self._schema: pa.Schema | None = None
+        self._pending: list[pl.DataFrame] = []
+        self._pending_bytes = 0
 
     def add(self, frame: pl.DataFrame) -> None:
         if not frame.height:
             return
         frame = frame.with_columns(pl.col(c).cast(pl.String) for c, t in frame.schema.items()
                                    if t == pl.Categorical)
+        if self._pending and frame.schema != self._pending[0].schema:
+            frame = frame.cast(dict(self._pending[0].schema))  # as the first frame's columns (the file's schema)
+        self._pending.append(frame)
+        self._pending_bytes += frame.estimated_size()
+        if self._pending_bytes >= self.flush_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        frame = pl.concat(self._pending, rechunk=False)
+        self._pending, self._pending_bytes = [], 0
         table = frame.with_columns((pl.col(self.key).hash() % self.n).alias("_bucket")).partition_by(
             "_bucket", as_dict=True, include_key=False)
         for (bucket,), part in sorted(table.items()):
@@ -203,6 +222,7 @@ class Spill:
             self._writers[bucket].write_table(arrow.cast(self._schema))
 
     def buckets(self):
+        self._flush()
         for writer in self._writers.values():
             writer.close()
         for bucket in sorted(self._writers):
