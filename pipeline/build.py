@@ -230,25 +230,33 @@ def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl
     """One reading per report from its copies (merged_copies.parquet) and the cells they disagree on
     (violations), a part of the copies at a time; returns the report ids of the disagreements.
 
-    Only the merge's working frames are bounded by the part; its results are kept and written once,
-    in the order one merge of all copies gives, so the files do not depend on the part size."""
+    The merged cells come first, then the rows derived from them, in the order one merge of all
+    copies gives: each part's merged cells are written as the part is done, its derived rows set
+    aside on disk and written after the last part, so memory is bounded by the part."""
     merging = copies.copies_to_merge(report_frame)
+    derived = pl.col("status") == "derived"
     if merging.height <= MERGE_PART_REPORTS:
-        parts = [_merge_part(writer.finish("facts"), merging)]
+        merged, disagreements = _merge_part(writer.finish("facts"), merging)
+        disagreements = disagreements.rechunk()
+        writer.write("merged_copies", pl.concat([merged.filter(~derived), merged.filter(derived)], rechunk=True))
     else:
         # the copies' facts set apart in one streaming pass, so each part reads only them
         copies_facts = writer.version / ".copies-facts.parquet"
+        derived_rows = store.Staged(writer.version / ".copies-derived.parquet", schemas.FACT_SCHEMA)
+        found = []
         try:
             writer.finish("facts").filter(pl.col("report_id").is_in(merging["report_id"].implode())) \
                 .sink_parquet(copies_facts)
-            parts = [_merge_part(pl.scan_parquet(copies_facts), part)
-                     for part in copies.in_chunks(merging, MERGE_PART_REPORTS)]
+            for part in copies.in_chunks(merging, MERGE_PART_REPORTS):
+                merged, disagreements = _merge_part(pl.scan_parquet(copies_facts), part)
+                writer.write("merged_copies", merged.filter(~derived))
+                derived_rows.add(merged.filter(derived))
+                found.append(disagreements)
+            for frame in derived_rows.frames():
+                writer.write("merged_copies", frame)
         finally:
             copies_facts.unlink(missing_ok=True)
-    derived = pl.col("status") == "derived"  # the merged cells first, then the rows derived from them
-    writer.write("merged_copies", pl.concat([merged.filter(~derived) for merged, _ in parts]
-                                            + [merged.filter(derived) for merged, _ in parts], rechunk=True))
-    disagreements = pl.concat([found for _, found in parts], rechunk=True)
+        disagreements = pl.concat(found, rechunk=True)
     writer.write("violations", disagreements)
     return disagreements.select("report_id")
 

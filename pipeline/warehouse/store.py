@@ -230,6 +230,34 @@ class Spill:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+class Staged:
+    """Frames set aside in a temporary Parquet file, to be written after others (in the order added)
+    without holding them in memory; ``frames`` gives them back a row group at a time, then removes it."""
+
+    def __init__(self, path: Path, schema: dict):
+        self.path = path
+        self._schema = _arrow_schema(schema)
+        self._writer: pq.ParquetWriter | None = None
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if not frame.height:
+            return
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, self._schema)
+        self._writer.write_table(frame.to_arrow().cast(self._schema))
+
+    def frames(self):
+        if self._writer is None:
+            return
+        self._writer.close()
+        try:
+            source = pq.ParquetFile(self.path)
+            for group in range(source.num_row_groups):
+                yield pl.from_arrow(source.read_row_group(group))
+        finally:
+            self.path.unlink(missing_ok=True)
+
+
 def write_dataset(out: Path, facts: pl.DataFrame, reports: pl.DataFrame, violations: pl.DataFrame,
                   cross_year: pl.DataFrame | None = None) -> Path:
     """Write whole frames as one dataset version (small builds and tests)."""
