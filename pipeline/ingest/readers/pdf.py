@@ -2,7 +2,8 @@
 
 A text dump of a PDF loses the table (numbers land before their labels, a vertical stub is spread
 one character per line). Here every page gives its glyphs (with their boxes) and its ruling lines
-(stroked segments and thin filled rectangles) through pdfminer.six. Lines that touch each other form a
+(stroked segments and thin filled rectangles) through pdfminer.six (its content streams read by
+:mod:`pdf_lexer`, which gives the same objects faster). Lines that touch each other form a
 table; the distinct x and y positions of its lines form the elementary grid, and two neighbouring
 elementary cells with no line drawn between them are one merged cell (a colspan or rowspan). Each
 glyph goes to the cell that holds its centre. A table that runs off the bottom of a page and
@@ -37,7 +38,7 @@ from dataclasses import dataclass, field
 
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
-from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfinterp import PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import resolve1
@@ -48,6 +49,7 @@ from pipeline.ingest.readers.grid import (
     CJK, GridCell, build_grids, cell_text, group_lines, line_text, merge_rules, nested_in, place_glyphs,
     split_fields)
 from pipeline.ingest.readers.pdf_content import PageContent, page_content
+from pipeline.ingest.readers.pdf_lexer import FastInterpreter
 from pipeline.ingest.readers.pdf_pages import join_continued_tables, merge_split_rows
 from pipeline.ingest.readers.pdf_unruled import Block, join_wrapped_fields, pieces_text
 from pipeline.knowledge import domain
@@ -205,7 +207,8 @@ def extract_pages(data: bytes, page_limit: int, time_budget: float) -> Extractio
             found.n_pages = len(pages)
             resources = PDFResourceManager(caching=True)
             device = PDFPageAggregator(resources, laparams=None)  # characters and paths, no layout analysis
-            interpreter = PDFPageInterpreter(resources, device)
+            # pdfminer's interpreter with a faster reader of the content streams: the same result
+            interpreter = FastInterpreter(resources, device)
             for index, page in enumerate(pages[:page_limit]):
                 if time.monotonic() - start > time_budget:
                     raise TimeLimitExceeded(deadline)
