@@ -77,6 +77,8 @@ def _string(token: bytes) -> bytes:
     body = token[1:-1]
     if b"\\" not in body:
         return body
+    if b"\\\r" in body:  # pdfminer skips a CRLF after a backslash, but only the CR where the LF is
+        raise Unsupported("backslash before a CR")  # in its next 4 KiB chunk of the stream
     return _ESCAPE.sub(_escape, body)
 
 
