@@ -122,3 +122,22 @@ def test_a_page_links_the_years_before_and_after_and_its_source(tmp_path):
     assert f'href="{reports[2021]}.html"' in middle and f'href="{reports[2023]}.html"' in middle
     assert 'href="../sources/r2022.txt"' in middle and (tmp_path / "site" / "sources" / "r2022.txt").exists()
     assert "Against the year before" in middle and ">2021</th><th>2022</th>" in middle
+
+
+def test_pages_written_a_few_reports_at_a_time_are_the_pages_written_at_once(tmp_path, full_sample_dataset,
+                                                                             monkeypatch):
+    """The cells and findings stream from DuckDB a range of reports at a time (memory stays flat);
+    cutting the stream after every report and every 7 rows changes no page."""
+    from pipeline.audit import site as site_module
+
+    whole = tmp_path / "whole"
+    pages = build_site(full_sample_dataset, whole)
+    monkeypatch.setattr(site_module, "PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(site_module, "STREAM_ROWS", 7)
+    assert build_site(full_sample_dataset, tmp_path / "parts") == pages == 14
+    written = sorted(p.name for p in (whole / "reports").iterdir())
+    assert written == sorted(p.name for p in (tmp_path / "parts" / "reports").iterdir())
+    for name in written:
+        assert (whole / "reports" / name).read_bytes() == (tmp_path / "parts" / "reports" / name).read_bytes()
+    # and no page lost its cells to a cut of the stream
+    assert sum('class="n reported' in (whole / "reports" / n).read_text(encoding="utf-8") for n in written) == 14

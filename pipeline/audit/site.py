@@ -27,13 +27,11 @@ FAMILIES = ("sums", *REVIEW_FAMILIES)
 
 
 def _frames(dataset: Path) -> dict[str, pl.DataFrame]:
+    """What every page needs, one row per report (the cells and findings are streamed: ``_ByReport``)."""
     con = query.connect(dataset)
     try:
         return {
             "reports": con.sql("SELECT * FROM reports ORDER BY year, agency, source_file").pl(),
-            "cells": con.sql("SELECT report_id, source_file, section, row, col, value, status, unit, line, raw, "
-                             "evidence FROM cells ORDER BY report_id").pl(),
-            "violations": con.sql("SELECT * FROM violations ORDER BY report_id, rule, section, row, col").pl(),
             "rules": con.sql("SELECT rule, \"check\" FROM rules").pl(),
             "reuse": con.sql("SELECT * FROM prose_reuse").pl(),
             "summary": con.sql("SELECT * FROM report_summary_all").pl(),
@@ -43,16 +41,55 @@ def _frames(dataset: Path) -> dict[str, pl.DataFrame]:
         con.close()
 
 
-def _by_report(frame: pl.DataFrame) -> dict[str, list[dict]]:
+# a report's cells in the order of its source (line or page), so its provenance table reads like the report
+CELLS_SQL = ("SELECT report_id, source_file, section, row, col, value, status, unit, line, raw, evidence FROM cells "
+             "ORDER BY report_id, line NULLS LAST, section, row, col, source_file")
+VIOLATIONS_SQL = "SELECT * FROM violations ORDER BY report_id, rule, section, row, col"
+STREAM_ROWS = 100_000  # rows fetched from DuckDB at a time
+PAGES_AT_ONCE = 500  # reports whose cells are turned into HTML together
+
+
+class _ByReport:
+    """The rows of a query ordered by report_id, taken a range of report ids at a time, so that the
+    memory holds a few hundred reports' cells, not the dataset's."""
+
+    def __init__(self, dataset: Path, sql: str):
+        self._con = query.connect(dataset)
+        self._batches = iter(self._con.sql(sql).to_arrow_reader(STREAM_ROWS))
+        self._held: pl.DataFrame | None = None
+
+    def upto(self, last_id: str) -> pl.DataFrame | None:
+        """Rows whose report_id is at most ``last_id`` (and after those taken before)."""
+        parts = []
+        while True:
+            if self._held is None:
+                batch = next(self._batches, None)
+                if batch is None:
+                    break
+                self._held = pl.from_arrow(batch)
+            if self._held.height and self._held["report_id"][-1] > last_id:
+                later = pl.col("report_id") > last_id
+                parts.append(self._held.filter(~later))
+                self._held = self._held.filter(later)
+                break
+            parts.append(self._held)
+            self._held = None
+        return pl.concat(parts) if parts else None
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def _by_report(frame: pl.DataFrame | None) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
-    for row in frame.iter_rows(named=True):
+    for row in frame.iter_rows(named=True) if frame is not None else ():
         out.setdefault(row["report_id"], []).append(row)
     return out
 
 
-def _cells_by_report(cells: pl.DataFrame) -> dict[str, tuple[dict, str]]:
-    """report_id -> (cell key -> its HTML, the report's provenance rows), made for all reports at once."""
-    if cells.is_empty():
+def _cells_by_report(cells: pl.DataFrame | None) -> dict[str, tuple[dict, str]]:
+    """report_id -> (cell key -> its HTML, the report's provenance rows), made for many reports at once."""
+    if cells is None or cells.is_empty():
         return {}
     grouped = with_html(cells).group_by("report_id", maintain_order=True).agg(
         "section", "row", "col", "td", pl.col("prov").str.join(""))
@@ -102,25 +139,31 @@ def build_site(dataset: Path, out: Path) -> int:
     frames = _frames(dataset)
     pages = out / REPORTS_FOLDER
     pages.mkdir(parents=True, exist_ok=True)
-    cells = _cells_by_report(frames["cells"])
-    findings = _by_report(frames["violations"])
     reuse = {r["report_id"]: r for r in frames["reuse"].to_dicts()}
     summary = {r["report_id"]: r for r in frames["summary"].to_dicts()}
     families = dict(frames["rules"].rows())
     neighbours = _neighbours(frames["reports"])
     roots = _input_roots(dataset)
-    written = 0
-    for report in frames["reports"].filter(pl.col("status") != "rejected").iter_rows(named=True):
-        rid = report["report_id"]
-        previous = neighbours[rid].get("previous")
-        tds, provenance = cells.get(rid, ({}, ""))
-        ctx = ReportContext(report, tds, provenance, findings.get(rid, []), families, reuse.get(rid),
-                            summary.get(rid), summary.get(previous[0]) if previous else None, neighbours[rid],
-                            _copy_source(report["source_file"], roots, out))
-        (pages / page_name(rid)).write_text(render(ctx), encoding="utf-8")
-        written += 1
+    readable = frames["reports"].filter(pl.col("status") != "rejected").sort("report_id")
+    streams = [_ByReport(dataset, CELLS_SQL), _ByReport(dataset, VIOLATIONS_SQL)]
+    try:
+        for chunk in readable.iter_slices(PAGES_AT_ONCE):
+            last = chunk["report_id"][-1]
+            cells = _cells_by_report(streams[0].upto(last))
+            findings = _by_report(streams[1].upto(last))
+            for report in chunk.iter_rows(named=True):
+                rid = report["report_id"]
+                previous = neighbours[rid].get("previous")
+                tds, provenance = cells.get(rid, ({}, ""))
+                ctx = ReportContext(report, tds, provenance, findings.get(rid, []), families, reuse.get(rid),
+                                    summary.get(rid), summary.get(previous[0]) if previous else None,
+                                    neighbours[rid], _copy_source(report["source_file"], roots, out))
+                (pages / page_name(rid)).write_text(render(ctx), encoding="utf-8")
+    finally:
+        for stream in streams:
+            stream.close()
     (out / "index.html").write_text(render_index(frames["reports"], frames["quality"]), encoding="utf-8")
-    return written
+    return readable.height
 
 
 def render_index(reports: pl.DataFrame, quality: pl.DataFrame) -> str:
