@@ -231,8 +231,8 @@ def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl
     (violations), a part of the copies at a time; returns the report ids of the disagreements.
 
     The merged cells come first, then the rows derived from them, in the order one merge of all
-    copies gives: each part's merged cells are written as the part is done, its derived rows set
-    aside on disk and written after the last part, so memory is bounded by the part."""
+    copies gives: each part's merged cells and disagreements are written as the part is done, its
+    derived rows set aside on disk and written after the last part, so memory is bounded by the part."""
     merging = copies.copies_to_merge(report_frame)
     derived = pl.col("status") == "derived"
     if merging.height <= MERGE_PART_REPORTS:
@@ -251,12 +251,13 @@ def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl
                 merged, disagreements = _merge_part(pl.scan_parquet(copies_facts), part)
                 writer.write("merged_copies", merged.filter(~derived))
                 derived_rows.add(merged.filter(derived))
-                found.append(disagreements)
+                writer.write("violations", disagreements)
+                found.append(disagreements.select("report_id"))
             for frame in derived_rows.frames():
                 writer.write("merged_copies", frame)
         finally:
             copies_facts.unlink(missing_ok=True)
-        disagreements = pl.concat(found, rechunk=True)
+        return pl.concat(found) if found else pl.DataFrame(schema={"report_id": pl.String})
     writer.write("violations", disagreements)
     return disagreements.select("report_id")
 
