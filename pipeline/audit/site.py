@@ -44,7 +44,7 @@ def _frames(dataset: Path) -> dict[str, pl.DataFrame]:
 # a report's cells in the order of its source (line or page), so its provenance table reads like the report
 CELLS_SQL = ("SELECT report_id, source_file, section, row, col, value, status, unit, line, raw, evidence FROM cells "
              "ORDER BY report_id, line NULLS LAST, section, row, col, source_file")
-VIOLATIONS_SQL = "SELECT * FROM violations ORDER BY report_id, rule, section, row, col"
+VIOLATIONS_SQL = "SELECT * FROM violations ORDER BY report_id, rule, section, row, col, cells, message"
 STREAM_ROWS = 100_000  # rows fetched from DuckDB at a time
 PAGES_AT_ONCE = 500  # reports whose cells are turned into HTML together
 

@@ -153,7 +153,8 @@ WHERE f.section = {quote(section)}"""
 def _summary_expression(column: labels.SummaryColumn) -> str:
     where = f"section = {quote(column.section)} AND col = {quote(column.col)} AND row IN {in_list(column.rows)}"
     # NULL unless every term was read: a sum over unread cells would be a guess. Counts are integers.
-    return (f"CASE WHEN count(DISTINCT row) FILTER (WHERE {where} AND status IN {in_list(USABLE_STATUSES)}) "
+    # count(*), not count(DISTINCT row): the cell views hold one row per report, section, row and col
+    return (f"CASE WHEN count(*) FILTER (WHERE {where} AND status IN {in_list(USABLE_STATUSES)}) "
             f"= {len(set(column.rows))} THEN CAST(sum(value) FILTER (WHERE {where}) AS BIGINT) END AS {column.column}")
 
 
