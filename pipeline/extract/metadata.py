@@ -48,7 +48,6 @@ def clean_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if line.strip() and not spam.search(line)]
 
 
-
 def _title_candidates(lines: list[str]):
     """(agency part, year, line index) for every title-like line, in order."""
     chrome = domain.noise_patterns("chrome")

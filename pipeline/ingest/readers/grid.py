@@ -339,3 +339,8 @@ def nested_in(inner: Grid, outer: Grid) -> bool:
     """A grid drawn inside a cell of another (a nested table) is read as part of the outer one."""
     return (inner.x0 >= outer.x0 - SNAP and inner.x1 <= outer.x1 + SNAP and inner.top >= outer.top - SNAP
             and inner.bottom <= outer.bottom + SNAP and (inner.xs, inner.ys) != (outer.xs, outer.ys))
+
+
+def outermost(grids: list[Grid]) -> list[Grid]:
+    """The grids that are not nested in another one (a nested table is read as part of its outer one)."""
+    return [g for g in grids if not any(nested_in(g, other) for other in grids if other is not g)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.ingest.readers.grid import SNAP, Grid, Rule, build_grids, merge_rules, nested_in
+from pipeline.ingest.readers.grid import SNAP, Grid, Rule, build_grids, merge_rules, outermost
 
 MIN_LINE_IN = 0.25  # longer than any body-text stroke
 MAX_GAP_IN = 0.02  # JPEG speckle and anti-aliasing gaps inside one line
@@ -222,7 +222,7 @@ def find_grids(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray, fl
     lines = on_rules(hmask, rules, True, dpi) | on_rules(vmask, rules, False, dpi)
     grids = [g for g in build_grids(rules)
              if g.x1 - g.x0 >= MIN_TABLE_W_IN * 72 and g.bottom - g.top >= MIN_TABLE_H_IN * 72]
-    grids = [g for g in grids if not any(nested_in(g, other) for other in grids if other is not g)]
+    grids = outermost(grids)
     return gray, ink, angle, grids, lines
 
 
@@ -239,6 +239,3 @@ def on_rules(mask: np.ndarray, rules: list[Rule], horizontal: bool, dpi: float) 
         x0, x1 = max(0, int(rule.start * k) - thick), int(rule.end * k) + thick + 2
         o[y0:y1, x0:x1] |= m[y0:y1, x0:x1]
     return out
-
-
-#END

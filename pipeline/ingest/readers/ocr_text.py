@@ -58,7 +58,6 @@ def _longest(regex, text: str) -> int:
     return max((m.end() - m.start() for m in regex.finditer(without_spaces(text))), default=-1)
 
 
-
 SNAP_RATIO = 0.6  # similarity (difflib ratio) a garbled label needs to its printed label ...
 SNAP_MARGIN = 0.1  # ... and its lead over the next printed label
 SNAP_LENGTH = (0.75, 1.34)  # its length over the printed label's (a label cut by a page break is not snapped)

@@ -46,7 +46,7 @@ from pdfminer.pdftypes import resolve1
 from pipeline.ingest.normalize import is_traditional, normalize_text
 from pipeline.ingest.readers import Cell, Document, Unreadable
 from pipeline.ingest.readers.grid import (
-    CJK, GridCell, build_grids, cell_text, group_lines, line_text, merge_rules, nested_in, place_glyphs,
+    CJK, GridCell, build_grids, cell_text, group_lines, line_text, merge_rules, outermost, place_glyphs,
     split_fields)
 from pipeline.ingest.readers.pdf_content import PageContent, page_content
 from pipeline.ingest.readers.pdf_lexer import FastInterpreter
@@ -62,8 +62,7 @@ MAX_RULES_PER_PAGE = 2_000  # more (joined) ruling lines than this: the page is 
 
 def page_blocks(content: PageContent) -> list[Block]:
     """The page's tables (with their glyphs placed in cells) and its other lines, top to bottom."""
-    grids = build_grids(content.rules)
-    grids = [g for g in grids if not any(nested_in(g, other) for other in grids if other is not g)]
+    grids = outermost(build_grids(content.rules))
     rest = place_glyphs(grids, content.glyphs)
     blocks = [Block(g.top, grid=g) for g in grids if any(c.glyphs for c in g.cells)]
     blocks += [Block(min(x.top for x in line), line=line) for line in group_lines(rest)]
