@@ -174,7 +174,7 @@ class DatasetWriter:
             self.abort()
 
 
-SPILL_FLUSH_BYTES = 64 * 2**20  # operands gathered before a write (a few batches' worth)
+SPILL_FLUSH_BYTES = 16 * 2**20  # operands gathered before a write (a few batches' worth)
 
 
 class Spill:
