@@ -133,3 +133,17 @@ def test_the_cross_year_view_and_the_violations_come_from_one_rule(tmp_path):
     assert set(violations["col"]) == failing
     checks = pl.read_parquet(out / "cross_year_checks.parquet").filter(pl.col("rule") == "X1_carry_over")
     assert checks.height == 7 and set(checks.filter(pl.col("outcome") == "failed")["key"]) == failing
+
+
+def test_the_import_scan_finds_multiline_lazy_and_relative_imports_and_skips_lookalike_text(tmp_path):
+    module = tmp_path / "mod.py"
+    module.write_text('"""Docs.\n\nfrom pipeline.audit import site\nimport the numbers, then check them\n"""\n'
+                      "from pipeline.extract import (\n    align,\n    rows,  # why\n)\n"
+                      "import pipeline.knowledge.domain as domain\n"
+                      "def lazy():\n    from .readers import pdf\n    return pdf\n", encoding="utf-8")
+    found = cache._imported_modules(module, "pipeline.ingest.mod")
+    assert {"pipeline.extract.align", "pipeline.extract.rows", "pipeline.knowledge.domain",
+            "pipeline.ingest.readers.pdf", "pipeline.ingest.readers", "pipeline.ingest", "pipeline"} <= found
+    # a docstring line that is valid import syntax is followed too: one module more in the key, never one less
+    assert "pipeline.audit.site" in found
+    assert not {m for m in found if "numbers" in m}
