@@ -223,7 +223,7 @@ def _check_across_reports(writer: store.DatasetWriter, reports: list[pl.DataFram
     return _final_reports(report_frame, cross_failed)
 
 
-MERGE_PART_REPORTS = 250  # files whose copies are merged at once
+MERGE_PART_REPORTS = 500  # files whose copies are merged at once (about 150 MB)
 
 
 def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl.DataFrame:
@@ -240,15 +240,15 @@ def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl
         disagreements = disagreements.rechunk()
         writer.write("merged_copies", pl.concat([merged.filter(~derived), merged.filter(derived)], rechunk=True))
     else:
-        parts = list(copies.in_chunks(merging, MERGE_PART_REPORTS))
+        # the copies' facts set apart in one streaming pass, so each part reads only them
+        copies_facts = writer.version / ".copies-facts.parquet"
         derived_rows = store.Staged(writer.version / ".copies-derived.parquet", schemas.FACT_SCHEMA)
-        parted = _facts_by_part(writer.finish("facts"), parts, writer.version / ".copies-facts")
         found = []
         try:
-            for number, part in enumerate(parts):
-                facts = parted.scan(number)
-                merged, disagreements = _merge_part(facts.drop("_part") if facts is not None else
-                                                    schemas.facts_frame([]).lazy(), part)
+            writer.finish("facts").filter(pl.col("report_id").is_in(merging["report_id"].implode())) \
+                .sink_parquet(copies_facts)
+            for part in copies.in_chunks(merging, MERGE_PART_REPORTS):
+                merged, disagreements = _merge_part(pl.scan_parquet(copies_facts), part)
                 writer.write("merged_copies", merged.filter(~derived))
                 derived_rows.add(merged.filter(derived))
                 writer.write("violations", disagreements)
@@ -256,29 +256,10 @@ def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl
             for frame in derived_rows.frames():
                 writer.write("merged_copies", frame)
         finally:
-            parted.remove()
+            copies_facts.unlink(missing_ok=True)
         return pl.concat(found) if found else pl.DataFrame(schema={"report_id": pl.String})
     writer.write("violations", disagreements)
     return disagreements.select("report_id")
-
-
-PART_FILES = 64  # at most this many files hold the parts' facts (part number modulo PART_FILES)
-
-
-def _facts_by_part(facts: pl.LazyFrame, parts: list[pl.DataFrame], folder: Path) -> store.Spill:
-    """The facts of each part's files, in one pass over the facts (a batch's row group at a time), set
-    apart by part number in the facts' order: a part then reads its own rows, not every copy's."""
-    owner = pl.concat([part.select("report_id").unique().with_columns(pl.lit(number, pl.Int32).alias("_part"))
-                       for number, part in enumerate(parts)])
-    parted = store.Spill(folder, key="_part", n=min(len(parts), PART_FILES), hashed=False)
-    try:
-        for frame in facts.join(owner.lazy(), on="report_id", maintain_order="left").collect_batches():
-            parted.add(frame)
-        parted.close()
-    except BaseException:
-        parted.remove()
-        raise
-    return parted
 
 
 def _merge_part(facts: pl.LazyFrame, merging: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

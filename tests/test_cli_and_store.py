@@ -157,17 +157,3 @@ def test_spill_buckets_keep_each_agency_together_in_the_order_added_whatever_the
         order = [int(r.split("-")[0][1:]) * 100 + int(r.split("-")[1]) for r in bucket["report_id"]]
         assert order == sorted(order)
     assert not (tmp_path / "once").exists()  # the spill folder is removed once read
-
-
-def test_spill_by_part_number_gives_each_part_its_rows_in_the_order_added(tmp_path):
-    from pipeline.warehouse.store import Spill
-
-    spill = Spill(tmp_path / "parts", key="_part", n=2, flush_bytes=1, hashed=False)
-    for batch in range(3):
-        spill.add(pl.DataFrame({"_part": [0, 1, 2, 0], "row": [f"{batch}{i}" for i in range(4)]}))
-    spill.close()
-    assert spill.scan(0).collect()["row"].to_list() == ["00", "03", "10", "13", "20", "23"]
-    assert spill.scan(2).collect()["row"].to_list() == ["02", "12", "22"]  # shares a file with part 0
-    assert spill.scan(3) is not None and spill.scan(3).collect().height == 0
-    spill.remove()
-    assert not (tmp_path / "parts").exists()

@@ -99,28 +99,3 @@ def test_copies_merged_a_part_at_a_time_give_the_same_cells_and_findings(tmp_pat
     findings = [r for r in rows(tmp_path / "whole", "violations") if r[1] == "M1_copies_agree"]
     assert len(findings) == 1 and findings == [r for r in rows(tmp_path / "parts", "violations")
                                                if r[1] == "M1_copies_agree"]
-
-
-def test_parts_sharing_a_facts_file_read_only_their_own_copies_in_the_order_of_one_merge(tmp_path, monkeypatch):
-    from pipeline import build as build_module
-
-    (tmp_path / "in").mkdir()
-    values = requests_values()
-    changed = {k: list(v) for k, v in values.items()}
-    changed["carried_forward"][0] += 1
-    for n, agency in enumerate(["甲县某某局", "乙县某某局", "丙县某某局"]):
-        (tmp_path / "in" / f"{n}a.txt").write_text(pipe_report_2021(values, agency), encoding="utf-8")
-        (tmp_path / "in" / f"{n}b.txt").write_text(pipe_report_2021(changed if n != 1 else values, agency) + "\n",
-                                                   encoding="utf-8")
-    build(tmp_path / "in", tmp_path / "whole")
-    monkeypatch.setattr(build_module, "MERGE_PART_REPORTS", 1)
-    monkeypatch.setattr(build_module, "PART_FILES", 2)  # three parts in two files: parts 0 and 2 share one
-    build(tmp_path / "in", tmp_path / "parts")
-    for name in ("merged_copies", "violations"):
-        whole, parts = (pl.read_parquet(tmp_path / out / f"{name}.parquet") for out in ("whole", "parts"))
-        assert parts.equals(whole)
-    merged = pl.read_parquet(tmp_path / "parts" / "merged_copies.parquet")
-    assert merged["report_id"].n_unique() == 3
-    disagreeing = pl.read_parquet(tmp_path / "parts" / "violations.parquet").filter(pl.col("rule") == "M1_copies_agree")
-    assert disagreeing["report_id"].n_unique() == 2  # the first and third agencies' copies differ in one cell
-    assert not list((tmp_path / "parts").resolve().glob(".copies-*"))  # the parts' files are gone

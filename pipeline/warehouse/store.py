@@ -183,13 +183,11 @@ class Spill:
     Cross-year rules compare reports of one agency only; bucketing their operands by agency keeps the
     memory of the final check to one bucket, whatever the number of reports. Frames are gathered up
     to ``flush_bytes`` before they are split and written: one write per bucket for many batches, not
-    per batch, and a bucket's rows keep the order they were added in. ``hashed=False``: the key is
-    already a small integer (a part number), and its bucket is the key modulo ``n``.
+    per batch, and a bucket's rows keep the order they were added in.
     """
 
-    def __init__(self, folder: Path, key: str, n: int = 16, flush_bytes: int = SPILL_FLUSH_BYTES,
-                 hashed: bool = True):
-        self.folder, self.key, self.n, self.flush_bytes, self.hashed = folder, key, n, flush_bytes, hashed
+    def __init__(self, folder: Path, key: str, n: int = 16, flush_bytes: int = SPILL_FLUSH_BYTES):
+        self.folder, self.key, self.n, self.flush_bytes = folder, key, n, flush_bytes
         folder.mkdir(parents=True, exist_ok=True)
         self._writers: dict[int, pq.ParquetWriter] = {}
         self._schema: pa.Schema | None = None
@@ -213,8 +211,7 @@ class Spill:
             return
         frame = pl.concat(self._pending, rechunk=False)
         self._pending, self._pending_bytes = [], 0
-        key = pl.col(self.key).hash() if self.hashed else pl.col(self.key)
-        table = frame.with_columns((key % self.n).alias("_bucket")).partition_by(
+        table = frame.with_columns((pl.col(self.key).hash() % self.n).alias("_bucket")).partition_by(
             "_bucket", as_dict=True, include_key=False)
         for (bucket,), part in sorted(table.items()):
             arrow = part.to_arrow()
@@ -224,27 +221,13 @@ class Spill:
                 self._writers[bucket] = pq.ParquetWriter(self.folder / f"bucket-{bucket:03d}.parquet", self._schema)
             self._writers[bucket].write_table(arrow.cast(self._schema))
 
-    def close(self) -> None:
-        """No more frames: everything added is on disk."""
+    def buckets(self):
         self._flush()
         for writer in self._writers.values():
             writer.close()
-
-    def scan(self, key: int) -> pl.LazyFrame | None:
-        """The rows whose key is ``key`` (``hashed=False``, after ``close``), or None when there are none."""
-        bucket = key % self.n
-        if bucket not in self._writers:
-            return None
-        return pl.scan_parquet(self.folder / f"bucket-{bucket:03d}.parquet").filter(pl.col(self.key) == key)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def buckets(self):
-        self.close()
         for bucket in sorted(self._writers):
             yield pl.read_parquet(self.folder / f"bucket-{bucket:03d}.parquet")
-        self.remove()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Staged:
