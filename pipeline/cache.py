@@ -49,14 +49,15 @@ def _module_file(name: str, root: Path) -> Path | None:
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+\.*[\w.]*[ \t]+import[ \t]*(?:\([^)]*\)|.*)|import[ \t]+.*)$", re.M)
 
 
-def _import_statements(source: str):
+def _import_statements(source: str) -> list[ast.stmt]:
     """The import statements of a module, at any depth (a function's lazy imports count too)."""
+    statements: list[ast.stmt] = []
     for match in _IMPORT_LINE.finditer(source):
         try:
-            statement = ast.parse(match.group().strip())
-        except SyntaxError:  # a line of a string that reads like an import
-            continue
-        yield from statement.body
+            statements.extend(ast.parse(match.group().strip()).body)
+        except SyntaxError:  # a string's line that reads like an import, or a list the pattern cut short
+            return [node for node in ast.walk(ast.parse(source)) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return statements
 
 
 def _imported_modules(path: Path, name: str) -> set[str]:

@@ -135,9 +135,9 @@ def test_the_cross_year_view_and_the_violations_come_from_one_rule(tmp_path):
     assert checks.height == 7 and set(checks.filter(pl.col("outcome") == "failed")["key"]) == failing
 
 
-def test_the_import_scan_finds_multiline_lazy_and_relative_imports_and_skips_lookalike_text(tmp_path):
+def test_the_import_scan_finds_multiline_lazy_and_relative_imports(tmp_path):
     module = tmp_path / "mod.py"
-    module.write_text('"""Docs.\n\nfrom pipeline.audit import site\nimport the numbers, then check them\n"""\n'
+    module.write_text('"""Docs.\n\nfrom pipeline.audit import site\n"""\n'
                       "from pipeline.extract import (\n    align,\n    rows,  # why\n)\n"
                       "import pipeline.knowledge.domain as domain\n"
                       "def lazy():\n    from .readers import pdf\n    return pdf\n", encoding="utf-8")
@@ -146,4 +146,13 @@ def test_the_import_scan_finds_multiline_lazy_and_relative_imports_and_skips_loo
             "pipeline.ingest.readers.pdf", "pipeline.ingest.readers", "pipeline.ingest", "pipeline"} <= found
     # a docstring line that is valid import syntax is followed too: one module more in the key, never one less
     assert "pipeline.audit.site" in found
+
+
+def test_the_import_scan_reads_the_whole_module_when_a_line_only_looks_like_an_import(tmp_path):
+    module = tmp_path / "mod.py"
+    module.write_text('"""Docs.\n\nimport the numbers, then check them\n"""\n'
+                      "from pipeline.extract import (\n    align,  # (see rows)\n    rows,\n)\n", encoding="utf-8")
+    found = cache._imported_modules(module, "pipeline.ingest.mod")
+    # the comment's ')' cuts the pattern's list short: the module is parsed whole, nothing is missed
+    assert {"pipeline.extract.align", "pipeline.extract.rows"} <= found
     assert not {m for m in found if "numbers" in m}
