@@ -25,6 +25,7 @@ from pipeline.checks import across_years, copies, rules
 from pipeline.ingest.discover import SourceFile
 from pipeline.knowledge import schemas
 from pipeline.process import (
+    BATCH_FRAMES,
     BatchResult,
     Limits,
     _duplicate_reason,
@@ -117,16 +118,13 @@ class BuildSummary:
     version: Path
 
 
-_BATCH_PARTS = ("reports", "facts", "violations", "cross_year", "across")
-
-
 def _load_batch(cache: cache_mod.Cache, key: str) -> BatchResult | None:
-    frames = cache.get_frames("batch", key, _BATCH_PARTS)
+    frames = cache.get_frames("batch", key, BATCH_FRAMES)
     return BatchResult(**frames) if frames else None
 
 
 def _store_batch(cache: cache_mod.Cache, key: str, result: BatchResult) -> None:
-    cache.put_frames("batch", key, {part: getattr(result, part) for part in _BATCH_PARTS})
+    cache.put_frames("batch", key, {part: getattr(result, part) for part in BATCH_FRAMES})
 
 
 def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), jobs: int = 1,
@@ -151,7 +149,10 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
     with store.DatasetWriter(out) as writer:
         spills = (store.Spill(writer.version / ".cross-year-operands", key="agency_key"),
                   store.Spill(writer.version / ".across-years-operands", key="agency_key"))
-        reports = _write_batches(writer, batches, keys, cache, limits, jobs, counts, spills, on_progress)
+        # the report rows wait on disk, not in memory, until every batch is in: held as many small
+        # frames they grew the process by about 0.6 KB a report
+        reports = store.Staged(writer.version / ".reports.parquet", schemas.REPORT_SCHEMA)
+        _write_batches(writer, batches, keys, cache, limits, jobs, counts, spills, reports, on_progress)
         report_frame = _check_across_reports(writer, reports, spills, counts)
         writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts,
                                          **(record or {})})
@@ -162,13 +163,12 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
 
 def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None], cache: cache_mod.Cache,
                    limits: Limits, jobs: int, counts: dict, spills: tuple[store.Spill, store.Spill],
-                   on_progress) -> list[pl.DataFrame]:
+                   reports: store.Staged, on_progress) -> None:
     """Every batch, from the cache or read now, streamed into the dataset in input order. Fills
-    ``keys`` (None for a batch that must be read again next time), ``counts`` and the cross-year
-    operands; returns the batches' report rows."""
+    ``keys`` (None for a batch that must be read again next time), ``counts``, the cross-year
+    operands and the report rows."""
     todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
     first_seen: dict[str, str] = {}
-    reports = []
     computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
     for index, batch in enumerate(batches):
         result = _load_batch(cache, keys[index]) if index not in todo else None
@@ -186,20 +186,19 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
         counts["cells"] += printed.height
         counts["ambiguous"] += printed.filter(pl.col("status") == "ambiguous").height
         counts["failed"] += result.violations.filter(pl.col("outcome") == "failed").height
-        reports.append(result.reports)
+        reports.add(result.reports)
         spills[0].add(result.cross_year)
         spills[1].add(result.across)
         if on_progress:
             on_progress(len(batch))
-    return reports
 
 
-def _check_across_reports(writer: store.DatasetWriter, reports: list[pl.DataFrame],
+def _check_across_reports(writer: store.DatasetWriter, reports: store.Staged,
                           spills: tuple[store.Spill, store.Spill], counts: dict) -> pl.DataFrame:
     """The rules that compare reports with each other (one copy per agency and year, chosen once for
     the whole dataset; then an agency bucket at a time) and the copies of one report with each other;
     returns the final report rows."""
-    report_frame = copies.preferred_copies(pl.concat(reports) if reports else schemas.reports_frame([]))
+    report_frame = copies.preferred_copies(pl.concat([schemas.reports_frame([]), *reports.frames()]))
     preferred = report_frame.filter(pl.col("preferred"))["report_id"]
     cross_failed, written = [], []
     for operands in spills[0].buckets():
