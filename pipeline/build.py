@@ -57,11 +57,16 @@ def plan_batches(sources: list[SourceFile], target: int | None = None) -> list[l
     return batches
 
 
-def _drop_duplicates(result: BatchResult, first_seen: dict[str, str]) -> BatchResult:
+def _duplicate_reasons(reports: pl.DataFrame, first_seen: dict[str, str]) -> list[str | None]:
+    """For each report row, ``duplicate of <file>`` when an earlier batch had a file with the same
+    bytes (``first_seen``, updated here), else None."""
+    return [_duplicate_reason(row, first_seen) if row["status"] != "rejected" or not (row["reason"] or "")
+            .startswith("duplicate of") else None
+            for row in reports.select("source_file", "sha256", "bytes", "status", "reason").iter_rows(named=True)]
+
+
+def _drop_duplicates(result: BatchResult, reasons: list[str | None]) -> BatchResult:
     """Files with the same bytes as a file of an earlier batch: rejected as duplicates, rows dropped."""
-    reasons = [_duplicate_reason(row, first_seen) if row["status"] != "rejected" or not (row["reason"] or "")
-               .startswith("duplicate of") else None
-               for row in result.reports.select("source_file", "sha256", "bytes", "status", "reason").iter_rows(named=True)]
     if not any(reasons):
         return result
     duplicate = pl.Series(reasons, dtype=pl.String)
@@ -123,8 +128,44 @@ def _load_batch(cache: cache_mod.Cache, key: str) -> BatchResult | None:
     return BatchResult(**frames) if frames else None
 
 
-def _store_batch(cache: cache_mod.Cache, key: str, result: BatchResult) -> None:
-    cache.put_frames("batch", key, {part: getattr(result, part) for part in BATCH_FRAMES})
+# A cached batch also keeps its facts and violations encoded as Parquet parts (parquet_parts) and
+# its counts, so that a rebuild copies them into the new files without decoding a row.
+ENCODED = ("facts", "violations")
+_PART_FILES = tuple(f"{name}.parquet" for name in ENCODED)
+_COUNTS_FILE = "counts.json"
+_LIGHT_FRAMES = tuple(name for name in BATCH_FRAMES if name not in ENCODED)
+
+
+@dataclass
+class EncodedBatch:
+    """A batch as written: its facts and violations encoded, the rest as frames."""
+    reports: pl.DataFrame
+    cross_year: pl.DataFrame
+    across: pl.DataFrame
+    parts: dict[str, bytes | None]  # stream -> Parquet part (None: no rows)
+    counts: dict[str, int]  # printed cells, ambiguous cells, failed within-report rules
+
+
+def _load_encoded(cache: cache_mod.Cache, key: str) -> EncodedBatch | None:
+    files = cache.get_files("batch", key, (*_PART_FILES, _COUNTS_FILE))
+    frames = cache.get_frames("batch", key, _LIGHT_FRAMES) if files else None
+    if not frames:
+        return None
+    parts = {name: files[f"{name}.parquet"] or None for name in ENCODED}  # an empty file: no rows
+    return EncodedBatch(**frames, parts=parts, counts=json.loads(files[_COUNTS_FILE]))
+
+
+def _encode(writer: store.DatasetWriter, result: BatchResult) -> EncodedBatch:
+    printed = result.facts.filter(pl.col("status") != "derived")
+    counts = {"cells": printed.height, "ambiguous": printed.filter(pl.col("status") == "ambiguous").height,
+              "failed": result.violations.filter(pl.col("outcome") == "failed").height}
+    parts = {name: writer.encode(name, getattr(result, name)) for name in ENCODED}
+    return EncodedBatch(result.reports, result.cross_year, result.across, parts, counts)
+
+
+def _encoded_files(batch: EncodedBatch) -> dict[str, bytes]:
+    return {**{f"{name}.parquet": batch.parts[name] or b"" for name in ENCODED},
+            _COUNTS_FILE: json.dumps(batch.counts).encode()}
 
 
 def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), jobs: int = 1,
@@ -171,26 +212,44 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
     first_seen: dict[str, str] = {}
     computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
     for index, batch in enumerate(batches):
-        result = _load_batch(cache, keys[index]) if index not in todo else None
-        if result is None:
-            result = next(computed) if index in todo else process_batch(batch, limits, cache.folder)
-            keys[index] = batch_key(batch, result.reports["sha256"].to_list(), limits)
-            if result.cacheable:
-                _store_batch(cache, keys[index], result)
-            else:  # a limit or a missing tool decided part of it: read it again next time
-                keys[index] = None
-        result = _drop_duplicates(result, first_seen)
-        writer.write("facts", result.facts)
-        writer.write("violations", result.violations)
-        printed = result.facts.filter(pl.col("status") != "derived")
-        counts["cells"] += printed.height
-        counts["ambiguous"] += printed.filter(pl.col("status") == "ambiguous").height
-        counts["failed"] += result.violations.filter(pl.col("outcome") == "failed").height
-        reports.add(result.reports)
-        spills[0].add(result.cross_year)
-        spills[1].add(result.across)
+        written = _load_encoded(cache, keys[index]) if index not in todo else None
+        reasons = _duplicate_reasons(written.reports, first_seen) if written is not None else None
+        if written is None or any(reasons):
+            written, reasons = _batch_to_write(writer, batches, keys, index, todo, computed, cache, limits,
+                                               first_seen, reasons)
+        for name in ENCODED:
+            writer.write_part(name, written.parts[name])
+        for name in counts:
+            counts[name] += written.counts[name]
+        reports.add(written.reports)
+        spills[0].add(written.cross_year)
+        spills[1].add(written.across)
         if on_progress:
             on_progress(len(batch))
+
+
+def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None], index: int, todo: list[int],
+                    computed, cache: cache_mod.Cache, limits: Limits, first_seen: dict[str, str],
+                    reasons: list[str | None] | None) -> tuple[EncodedBatch, list[str | None]]:
+    """Batch ``index`` read now or loaded whole from the cache, less the duplicates of earlier batches
+    (``reasons`` when already found), encoded; caches what it can."""
+    result = _load_batch(cache, keys[index]) if index not in todo else None
+    fresh = result is None
+    if fresh:
+        result = next(computed) if index in todo else process_batch(batches[index], limits, cache.folder)
+        keys[index] = batch_key(batches[index], result.reports["sha256"].to_list(), limits)
+        if not result.cacheable:  # a limit or a missing tool decided part of it: read it again next time
+            keys[index] = None
+    if reasons is None:
+        reasons = _duplicate_reasons(result.reports, first_seen)
+    written = _encode(writer, _drop_duplicates(result, reasons))
+    # the cache holds the batch as read; its encoded parts only when no duplicate changed them
+    files = _encoded_files(written) if not any(reasons) else {}
+    if keys[index] is not None and fresh:
+        cache.put_frames("batch", keys[index], {part: getattr(result, part) for part in BATCH_FRAMES}, files)
+    elif keys[index] is not None and files:
+        cache.add_files("batch", keys[index], files)  # an entry from before parts were kept
+    return written, reasons
 
 
 def _check_across_reports(writer: store.DatasetWriter, reports: store.Staged,

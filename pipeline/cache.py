@@ -155,11 +155,15 @@ class Cache:
         except OSError:
             pass  # a cache that cannot be written only costs time
 
-    def put_frames(self, kind: str, name: str, frames: dict) -> None:
-        """Frames as zstd-compressed Arrow IPC files in one folder (fast to read back, no pickling)."""
+    def _entry(self, kind: str, name: str) -> Path:
+        return self.folder / kind / name[:2] / name
+
+    def put_frames(self, kind: str, name: str, frames: dict, files: dict[str, bytes] | None = None) -> None:
+        """Frames as zstd-compressed Arrow IPC files in one folder (fast to read back, no pickling),
+        with ``files`` (name -> bytes) beside them."""
         if self.folder is None:
             return
-        final = self.folder / kind / name[:2] / name
+        final = self._entry(kind, name)
         if final.exists():
             return
         try:
@@ -167,6 +171,8 @@ class Cache:
             staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
             for part, frame in frames.items():
                 frame.write_ipc(staging / f"{part}.arrow", compression="zstd")
+            for filename, data in (files or {}).items():
+                (staging / filename).write_bytes(data)
             os.replace(staging, final)
         except OSError:
             pass
@@ -176,14 +182,36 @@ class Cache:
             return None
         import polars as pl
 
-        folder = self.folder / kind / name[:2] / name
+        folder = self._entry(kind, name)
         try:
             return {part: pl.read_ipc(folder / f"{part}.arrow") for part in parts}
         except (OSError, pl.exceptions.ComputeError):
             return None
 
     def has_frames(self, kind: str, name: str) -> bool:
-        return self.folder is not None and (self.folder / kind / name[:2] / name).is_dir()
+        return self.folder is not None and self._entry(kind, name).is_dir()
+
+    def get_files(self, kind: str, name: str, filenames: tuple[str, ...]) -> dict[str, bytes] | None:
+        """The files kept beside an entry's frames, or None when one of them is missing."""
+        if self.folder is None:
+            return None
+        try:
+            return {filename: (self._entry(kind, name) / filename).read_bytes() for filename in filenames}
+        except OSError:
+            return None
+
+    def add_files(self, kind: str, name: str, files: dict[str, bytes]) -> None:
+        """Files added to an existing entry (one written before they were kept), each atomically."""
+        folder = self._entry(kind, name) if self.folder is not None else None
+        if folder is None or not folder.is_dir():
+            return
+        try:
+            for filename, data in files.items():
+                with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", delete=False) as f:
+                    f.write(data)
+                os.replace(f.name, folder / filename)
+        except OSError:
+            pass
 
     def load_stats(self) -> dict[str, tuple[int, int, str]]:
         return self.get("stat", "files") or {}

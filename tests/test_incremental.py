@@ -62,3 +62,83 @@ def test_discover_lists_files_with_size_and_time_and_skips_hidden(tmp_path):
     found = discover([tmp_path])
     assert [(s.source_file, s.size) for s in found] == [("a/r.txt", 1), ("b.txt", 2)]
     assert all(s.mtime_ns for s in found)
+
+
+def test_a_rebuild_copies_cached_batches_as_encoded_parts_without_decoding_them(tmp_path, monkeypatch):
+    import pipeline.build
+
+    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    reports = list(generate(5, 31))
+    for report in reports[:30]:
+        (inputs / report.name).write_bytes(report.data)
+    out = tmp_path / "dataset"
+    build(inputs, out)
+    entries = [d for d in (tmp_path / ".dataset.cache" / "batch").glob("*/*") if d.is_dir()]
+    assert len(entries) > 2
+    assert all({"facts.parquet", "violations.parquet", "counts.json"} <= {p.name for p in d.iterdir()} for d in entries)
+
+    def decoded(*_):
+        raise AssertionError("a cached batch was decoded")
+
+    monkeypatch.setattr(pipeline.build, "_load_batch", decoded)
+    (inputs / reports[30].name).write_bytes(reports[30].data)
+    build(inputs, out)
+    clean = tmp_path / "clean"
+    build(inputs, clean, "--no-cache")
+    assert parquet_bytes(out) == parquet_bytes(clean)
+
+
+def test_a_new_file_with_the_bytes_of_a_cached_one_makes_that_one_the_duplicate_as_a_clean_build_does(
+        tmp_path, monkeypatch):
+    import polars as pl
+
+    import pipeline.build
+
+    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    reports = list(generate(3, 30))
+    for report in reports:
+        (inputs / report.name).write_bytes(report.data)
+    out = tmp_path / "dataset"
+    build(inputs, out)
+    # sorts before every other file: the cached batch holding reports[20] now holds a duplicate
+    (inputs / "a_first.txt").write_bytes(reports[20].data)
+    build(inputs, out)
+    clean = tmp_path / "clean"
+    build(inputs, clean, "--no-cache")
+    assert parquet_bytes(out) == parquet_bytes(clean)
+    rejected = pl.read_parquet(out / "reports.parquet").filter(pl.col("status") == "rejected")
+    assert rejected.select("source_file", "reason").rows() == [(reports[20].name, "duplicate of a_first.txt (same bytes)")]
+    facts = pl.read_parquet(out / "facts.parquet")
+    assert facts.filter(pl.col("source_file") == reports[20].name).height == 0
+    assert facts.filter(pl.col("source_file") == "a_first.txt").height > 0
+
+
+def test_a_batch_cached_with_a_duplicate_gets_its_parts_once_the_duplicate_is_gone(tmp_path, monkeypatch):
+    import pipeline.build
+
+    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    reports = list(generate(3, 30))
+    for report in reports:
+        (inputs / report.name).write_bytes(report.data)
+    (inputs / "a_first.txt").write_bytes(reports[20].data)
+    out = tmp_path / "dataset"
+    build(inputs, out)
+
+    def parts_kept():
+        entries = [d for d in (tmp_path / ".dataset.cache" / "batch").glob("*/*") if d.is_dir()]
+        return [{"facts.parquet", "counts.json"} <= {p.name for p in d.iterdir()} for d in entries]
+
+    # the parts of the batch with the duplicate are not the batch as read: not kept
+    assert parts_kept().count(False) == 1
+    (inputs / "a_first.txt").unlink()
+    build(inputs, out)
+    assert all(parts_kept())
+    clean = tmp_path / "clean"
+    build(inputs, clean, "--no-cache")
+    assert parquet_bytes(out) == parquet_bytes(clean)

@@ -9,8 +9,9 @@ a version folder of an earlier build, or a dataset folder holding only dataset f
 (:func:`check_output`); only the builder's own ``build-*`` version folders are removed.
 
 Facts and violations are streamed: each batch of reports becomes one Parquet row group, so memory
-does not grow with the number of reports. The output is a deterministic function of the batches, so
-the same input gives byte-identical files. The views in ``ogi.duckdb`` name the Parquet files by
+does not grow with the number of reports. A batch is encoded once; a rebuild copies a cached batch's
+encoded row group as it is (``parquet_parts``). The output is a deterministic function of the
+batches, so the same input gives byte-identical files. The views in ``ogi.duckdb`` name the Parquet files by
 relative path, resolved against the database's own folder when it is opened (``query.connect``), so
 a dataset folder can be moved, copied or zipped.
 """
@@ -29,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.knowledge import schemas
-from pipeline.warehouse import views
+from pipeline.warehouse import parquet_parts, views
 
 # What a dataset folder holds (besides nothing else): a folder with other files is not replaced.
 # The Parquet files written batch by batch, with their columns.
@@ -94,9 +95,6 @@ def check_output(out: Path, inputs: list[Path] = ()) -> None:
                             "is: choose a new or empty folder")
 
 
-_PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
-
-
 def _arrow_schema(polars_schema: dict) -> pa.Schema:
     schema = pl.DataFrame(schema=polars_schema).to_arrow().schema
     # plain UTF-8 strings: readable by every engine (string views are not)
@@ -129,13 +127,22 @@ class DatasetWriter:
         self.version = builds / f"{VERSION_PREFIX}{uuid.uuid4().hex[:12]}"
         self.version.mkdir()
         self._schemas = {name: _arrow_schema(schema) for name, schema in STREAMS.items()}
-        self._writers = {name: pq.ParquetWriter(self.version / f"{name}.parquet", schema, **_PARQUET_OPTIONS)
+        self._writers = {name: parquet_parts.PartsFile(self.version / f"{name}.parquet", schema)
                          for name, schema in self._schemas.items()}
         self._finished: list[str] = []
 
+    def encode(self, name: str, frame: pl.DataFrame) -> bytes | None:
+        """``frame`` as a part of stream ``name`` (None when it has no rows), to write now or later."""
+        return parquet_parts.encode(frame.to_arrow().cast(self._schemas[name]), self._schemas[name]) \
+            if frame.height else None
+
+    def write_part(self, name: str, part: bytes | None) -> None:
+        """Rows already encoded by :meth:`encode` (here or in an earlier build), copied as they are."""
+        if part is not None:
+            self._writers[name].append(part)
+
     def write(self, name: str, frame: pl.DataFrame) -> None:
-        if frame.height:
-            self._writers[name].write_table(frame.to_arrow().cast(self._schemas[name]))
+        self.write_part(name, self.encode(name, frame))
 
     def finish(self, name: str) -> pl.LazyFrame:
         """Close one stream early and scan what it holds (nothing more can be written to it)."""
