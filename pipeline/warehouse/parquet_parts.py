@@ -114,6 +114,14 @@ def _write_varint(out: bytearray, n: int) -> None:
     out.append(n)
 
 
+def _write_list_header(out: bytearray, item_kind: int, size: int) -> None:
+    if size < 15:
+        out.append((size << 4) | item_kind)
+    else:
+        out.append(0xF0 | item_kind)
+        _write_varint(out, size)
+
+
 def _write_value(out: bytearray, kind: int, value) -> None:
     if kind in (_TRUE, _FALSE, _BYTE):
         out.append(value)
@@ -126,11 +134,7 @@ def _write_value(out: bytearray, kind: int, value) -> None:
         out += value
     elif kind in (_LIST, _SET):
         item_kind, items = value
-        if len(items) < 15:
-            out.append((len(items) << 4) | item_kind)
-        else:
-            out.append(0xF0 | item_kind)
-            _write_varint(out, len(items))
+        _write_list_header(out, item_kind, len(items))
         for item in items:
             _write_value(out, item_kind, item)
     elif kind == _MAP:
@@ -147,18 +151,27 @@ def _write_value(out: bytearray, kind: int, value) -> None:
         raise ValueError(f"not a Thrift compact type: {kind}")
 
 
+def _write_field_header(out: bytearray, field_id: int, last: int, kind: int) -> None:
+    """The header of a struct's field whose previous field was ``last``."""
+    if 0 < field_id - last <= 15:
+        out.append(((field_id - last) << 4) | kind)
+    else:
+        out.append(kind)
+        _write_varint(out, (field_id << 1) ^ (field_id >> 63))
+
+
+def _write_field(out: bytearray, field_id: int, last: int, kind: int, value) -> None:
+    if kind in (_TRUE, _FALSE):  # a bool field's value is its type code
+        _write_field_header(out, field_id, last, _TRUE if value else _FALSE)
+    else:
+        _write_field_header(out, field_id, last, kind)
+        _write_value(out, kind, value)
+
+
 def write_struct(out: bytearray, fields: Struct) -> None:
     last = 0
     for field_id, kind, value in fields:
-        if kind in (_TRUE, _FALSE):
-            kind = _TRUE if value else _FALSE
-        if 0 < field_id - last <= 15:
-            out.append(((field_id - last) << 4) | kind)
-        else:
-            out.append(kind)
-            _write_varint(out, (field_id << 1) ^ (field_id >> 63))
-        if kind not in (_TRUE, _FALSE):
-            _write_value(out, kind, value)
+        _write_field(out, field_id, last, kind, value)
         last = field_id
     out.append(_STOP)
 
@@ -221,7 +234,9 @@ class PartsFile:
         self._file = open(path, "wb")
         self._file.write(MAGIC)
         self._at = len(MAGIC)
-        self._groups: list[Struct] = []
+        # each row group's footer entry, already encoded: a few hundred bytes where the parsed
+        # entry would hold thousands of small objects per column
+        self._groups: list[bytes] = []
         self._rows = 0
 
     def append(self, part: bytes) -> None:
@@ -230,16 +245,23 @@ class PartsFile:
         self._file.write(memoryview(part)[len(MAGIC):footer_start])
         self._at += footer_start - len(MAGIC)
         for group in _field(meta, FILE_ROW_GROUPS)[2][1]:
-            self._groups.append(_moved_row_group(group, shift, len(self._groups)))
+            encoded = bytearray()
+            write_struct(encoded, _moved_row_group(group, shift, len(self._groups)))
+            self._groups.append(bytes(encoded))
         self._rows += _field(meta, FILE_NUM_ROWS)[2]
 
     def close(self) -> None:
         if self._file.closed:
             return
-        meta, _ = _footer(self._empty)
-        _field(meta, FILE_NUM_ROWS)[2] = self._rows
-        _field(meta, FILE_ROW_GROUPS)[2] = (_STRUCT, self._groups)
-        footer = bytearray()
-        write_struct(footer, meta)
+        footer, last = bytearray(), 0
+        for field_id, kind, value in _footer(self._empty)[0]:
+            if field_id == FILE_ROW_GROUPS:  # a list whose items were encoded by append
+                _write_field_header(footer, field_id, last, _LIST)
+                _write_list_header(footer, _STRUCT, len(self._groups))
+                footer += b"".join(self._groups)
+            else:
+                _write_field(footer, field_id, last, kind, self._rows if field_id == FILE_NUM_ROWS else value)
+            last = field_id
+        footer.append(_STOP)
         self._file.write(footer + len(footer).to_bytes(4, "little") + MAGIC)
         self._file.close()
