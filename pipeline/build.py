@@ -131,7 +131,6 @@ def _load_batch(cache: cache_mod.Cache, key: str) -> BatchResult | None:
 # A cached batch also keeps its facts and violations encoded as Parquet parts (parquet_parts) and
 # its counts, so that a rebuild copies them into the new files without decoding a row.
 ENCODED = ("facts", "violations")
-_PART_FILES = tuple(f"{name}.parquet" for name in ENCODED)
 _COUNTS_FILE = "counts.json"
 _LIGHT_FRAMES = tuple(name for name in BATCH_FRAMES if name not in ENCODED)
 
@@ -146,12 +145,13 @@ class EncodedBatch:
     counts: dict[str, int]  # printed cells, ambiguous cells, failed within-report rules
 
 
-def _load_encoded(cache: cache_mod.Cache, key: str) -> EncodedBatch | None:
-    files = cache.get_files("batch", key, (*_PART_FILES, _COUNTS_FILE))
+def _load_encoded(cache: cache_mod.Cache, key: str, writer: store.DatasetWriter) -> EncodedBatch | None:
+    """A cached batch with its parts in this writer's encoding (None: decode it, or read it again)."""
+    files = cache.get_files("batch", key, (*(writer.part_file(name) for name in ENCODED), _COUNTS_FILE))
     frames = cache.get_frames("batch", key, _LIGHT_FRAMES) if files else None
     if not frames:
         return None
-    parts = {name: files[f"{name}.parquet"] or None for name in ENCODED}  # an empty file: no rows
+    parts = {name: files[writer.part_file(name)] or None for name in ENCODED}  # an empty file: no rows
     return EncodedBatch(**frames, parts=parts, counts=json.loads(files[_COUNTS_FILE]))
 
 
@@ -163,8 +163,8 @@ def _encode(writer: store.DatasetWriter, result: BatchResult) -> EncodedBatch:
     return EncodedBatch(result.reports, result.cross_year, result.across, parts, counts)
 
 
-def _encoded_files(batch: EncodedBatch) -> dict[str, bytes]:
-    return {**{f"{name}.parquet": batch.parts[name] or b"" for name in ENCODED},
+def _encoded_files(writer: store.DatasetWriter, batch: EncodedBatch) -> dict[str, bytes]:
+    return {**{writer.part_file(name): batch.parts[name] or b"" for name in ENCODED},
             _COUNTS_FILE: json.dumps(batch.counts).encode()}
 
 
@@ -212,7 +212,7 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
     first_seen: dict[str, str] = {}
     computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
     for index, batch in enumerate(batches):
-        written = _load_encoded(cache, keys[index]) if index not in todo else None
+        written = _load_encoded(cache, keys[index], writer) if index not in todo else None
         reasons = _duplicate_reasons(written.reports, first_seen) if written is not None else None
         if written is None or any(reasons):
             written, reasons = _batch_to_write(writer, batches, keys, index, todo, computed, cache, limits,
@@ -244,11 +244,11 @@ def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None]
         reasons = _duplicate_reasons(result.reports, first_seen)
     written = _encode(writer, _drop_duplicates(result, reasons))
     # the cache holds the batch as read; its encoded parts only when no duplicate changed them
-    files = _encoded_files(written) if not any(reasons) else {}
+    files = _encoded_files(writer, written) if not any(reasons) else {}
     if keys[index] is not None and fresh:
         cache.put_frames("batch", keys[index], {part: getattr(result, part) for part in BATCH_FRAMES}, files)
     elif keys[index] is not None and files:
-        cache.add_files("batch", keys[index], files)  # an entry from before parts were kept
+        cache.add_files("batch", keys[index], files)  # an entry kept without them, or in another encoding
     return written, reasons
 
 

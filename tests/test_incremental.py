@@ -2,6 +2,8 @@
 
 import os
 
+import pyarrow.parquet as pq
+
 from typer.testing import CliRunner
 
 from pipeline.build import plan_batches
@@ -18,6 +20,11 @@ def build(inputs, out, *extra):
 
 def parquet_bytes(out):
     return {name: (out / f"{name}.parquet").read_bytes() for name in ("facts", "reports", "violations")}
+
+
+def _kept_parts(entry):
+    """What a batch's cache entry keeps besides its frames: parts (``facts-<encoding>.parquet``), counts."""
+    return {p.name.split("-")[0].split(".")[0] for p in entry.iterdir() if not p.name.endswith(".arrow")}
 
 
 def test_cached_and_incremental_builds_equal_a_clean_build_byte_for_byte(tmp_path, monkeypatch):
@@ -77,7 +84,7 @@ def test_a_rebuild_copies_cached_batches_as_encoded_parts_without_decoding_them(
     build(inputs, out)
     entries = [d for d in (tmp_path / ".dataset.cache" / "batch").glob("*/*") if d.is_dir()]
     assert len(entries) > 2
-    assert all({"facts.parquet", "violations.parquet", "counts.json"} <= {p.name for p in d.iterdir()} for d in entries)
+    assert all(_kept_parts(d) == {"facts", "violations", "counts"} for d in entries)
 
     def decoded(*_):
         raise AssertionError("a cached batch was decoded")
@@ -132,7 +139,7 @@ def test_a_batch_cached_with_a_duplicate_gets_its_parts_once_the_duplicate_is_go
 
     def parts_kept():
         entries = [d for d in (tmp_path / ".dataset.cache" / "batch").glob("*/*") if d.is_dir()]
-        return [{"facts.parquet", "counts.json"} <= {p.name for p in d.iterdir()} for d in entries]
+        return [_kept_parts(d) == {"facts", "violations", "counts"} for d in entries]
 
     # the parts of the batch with the duplicate are not the batch as read: not kept
     assert parts_kept().count(False) == 1
@@ -142,3 +149,25 @@ def test_a_batch_cached_with_a_duplicate_gets_its_parts_once_the_duplicate_is_go
     clean = tmp_path / "clean"
     build(inputs, clean, "--no-cache")
     assert parquet_bytes(out) == parquet_bytes(clean)
+
+
+def test_parts_kept_in_another_encoding_are_not_copied(tmp_path, monkeypatch):
+    import pipeline.build
+    from pipeline.warehouse import parquet_parts
+
+    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    reports = list(generate(7, 25))
+    for report in reports[:24]:
+        (inputs / report.name).write_bytes(report.data)
+    out = tmp_path / "dataset"
+    build(inputs, out)
+    # the same batches, encoded otherwise from now on: the kept zstd parts would not fit the file
+    monkeypatch.setattr(parquet_parts, "PARQUET_OPTIONS", {"compression": "snappy", "write_statistics": True})
+    (inputs / reports[24].name).write_bytes(reports[24].data)
+    build(inputs, out)
+    clean = tmp_path / "clean"
+    build(inputs, clean, "--no-cache")
+    assert parquet_bytes(out) == parquet_bytes(clean)
+    assert pq.ParquetFile(out / "facts.parquet").metadata.row_group(0).column(0).compression == "SNAPPY"

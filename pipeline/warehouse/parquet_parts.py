@@ -12,6 +12,7 @@ still give the same bytes. pyarrow has no call that appends encoded row groups, 
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -222,6 +223,12 @@ def encode(table: pa.Table | None, schema: pa.Schema) -> bytes:
         if table is not None:
             writer.write_table(table)
     return buffer.getvalue()
+
+
+def encoding_tag(schema: pa.Schema) -> str:
+    """Names how parts of ``schema`` are encoded here (schema, options, pyarrow's version): a part
+    kept from an encoding that differs must not be copied, so callers file parts under this tag."""
+    return hashlib.sha256(encode(None, schema) + repr(sorted(PARQUET_OPTIONS.items())).encode()).hexdigest()[:12]
 
 
 class PartsFile:

@@ -11,9 +11,9 @@ a version folder of an earlier build, or a dataset folder holding only dataset f
 Facts and violations are streamed: each batch of reports becomes one Parquet row group, so memory
 does not grow with the number of reports. A batch is encoded once; a rebuild copies a cached batch's
 encoded row group as it is (``parquet_parts``). The output is a deterministic function of the
-batches, so the same input gives byte-identical files. The views in ``ogi.duckdb`` name the Parquet files by
-relative path, resolved against the database's own folder when it is opened (``query.connect``), so
-a dataset folder can be moved, copied or zipped.
+batches, so the same input gives byte-identical files. The views in ``ogi.duckdb`` name the Parquet
+files by relative path, resolved against the database's own folder when it is opened
+(``query.connect``), so a dataset folder can be moved, copied or zipped.
 """
 
 from __future__ import annotations
@@ -130,11 +130,17 @@ class DatasetWriter:
         self._writers = {name: parquet_parts.PartsFile(self.version / f"{name}.parquet", schema)
                          for name, schema in self._schemas.items()}
         self._finished: list[str] = []
+        self._part_files = {name: f"{name}-{parquet_parts.encoding_tag(schema)}.parquet"
+                            for name, schema in self._schemas.items()}
 
     def encode(self, name: str, frame: pl.DataFrame) -> bytes | None:
         """``frame`` as a part of stream ``name`` (None when it has no rows), to write now or later."""
         return parquet_parts.encode(frame.to_arrow().cast(self._schemas[name]), self._schemas[name]) \
             if frame.height else None
+
+    def part_file(self, name: str) -> str:
+        """A file name for a kept part of stream ``name``: it changes with the encoding."""
+        return self._part_files[name]
 
     def write_part(self, name: str, part: bytes | None) -> None:
         """Rows already encoded by :meth:`encode` (here or in an earlier build), copied as they are."""
