@@ -3,6 +3,7 @@
 import os
 
 import pyarrow.parquet as pq
+import pytest
 
 from typer.testing import CliRunner
 
@@ -27,28 +28,45 @@ def _kept_parts(entry):
     return {p.name.split("-")[0].split(".")[0] for p in entry.iterdir() if not p.name.endswith(".arrow")}
 
 
-def test_cached_and_incremental_builds_equal_a_clean_build_byte_for_byte(tmp_path, monkeypatch):
+def _batch_entries(tmp_path):
+    """The batch entries of the cache of ``tmp_path / "dataset"``."""
+    return [d for d in (tmp_path / ".dataset.cache" / "batch").glob("*/*") if d.is_dir()]
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of about 6 files: a few dozen reports make several batches, most of them cached."""
     import pipeline.build
 
-    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)  # several batches, most of them cached
-    inputs = tmp_path / "in"
-    inputs.mkdir()
+    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
+
+
+def _write(folder, reports):
+    folder.mkdir(exist_ok=True)
+    for report in reports:
+        (folder / report.name).write_bytes(report.data)
+    return folder
+
+
+def _assert_equals_a_clean_build(inputs, out, tmp_path):
+    clean = tmp_path / "clean"
+    build(inputs, clean, "--no-cache")
+    assert parquet_bytes(out) == parquet_bytes(clean)
+
+
+def test_cached_and_incremental_builds_equal_a_clean_build_byte_for_byte(tmp_path, small_batches):
     reports = list(generate(3, 60))
-    for report in reports[:50]:
-        (inputs / report.name).write_bytes(report.data)
+    inputs = _write(tmp_path / "in", reports[:50])
     out = tmp_path / "dataset"
     build(inputs, out)
     version = os.readlink(out)
     build(inputs, out)
     assert os.readlink(out) == version  # nothing changed: the dataset is left as it is
-    for report in reports[50:]:
-        (inputs / report.name).write_bytes(report.data)
+    _write(inputs, reports[50:])
     (inputs / reports[0].name).write_bytes(reports[0].data.replace(b"\n", b"\r\n"))  # one file changes
     build(inputs, out)
     assert os.readlink(out) != version
-    clean = tmp_path / "clean"
-    build(inputs, clean, "--no-cache")
-    assert parquet_bytes(out) == parquet_bytes(clean)
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
 
 
 def test_batches_depend_on_file_names_only_so_an_added_file_changes_one_batch():
@@ -71,18 +89,15 @@ def test_discover_lists_files_with_size_and_time_and_skips_hidden(tmp_path):
     assert all(s.mtime_ns for s in found)
 
 
-def test_a_rebuild_copies_cached_batches_as_encoded_parts_without_decoding_them(tmp_path, monkeypatch):
+def test_a_rebuild_copies_cached_batches_as_encoded_parts_without_decoding_them(tmp_path, monkeypatch,
+                                                                                 small_batches):
     import pipeline.build
 
-    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
-    inputs = tmp_path / "in"
-    inputs.mkdir()
     reports = list(generate(5, 31))
-    for report in reports[:30]:
-        (inputs / report.name).write_bytes(report.data)
+    inputs = _write(tmp_path / "in", reports[:30])
     out = tmp_path / "dataset"
     build(inputs, out)
-    entries = [d for d in (tmp_path / ".dataset.cache" / "batch").glob("*/*") if d.is_dir()]
+    entries = _batch_entries(tmp_path)
     assert len(entries) > 2
     assert all(_kept_parts(d) == {"facts", "violations", "counts"} for d in entries)
 
@@ -90,33 +105,23 @@ def test_a_rebuild_copies_cached_batches_as_encoded_parts_without_decoding_them(
         raise AssertionError("a cached batch was decoded")
 
     monkeypatch.setattr(pipeline.build, "_load_batch", decoded)
-    (inputs / reports[30].name).write_bytes(reports[30].data)
+    _write(inputs, reports[30:])
     build(inputs, out)
-    clean = tmp_path / "clean"
-    build(inputs, clean, "--no-cache")
-    assert parquet_bytes(out) == parquet_bytes(clean)
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
 
 
 def test_a_new_file_with_the_bytes_of_a_cached_one_makes_that_one_the_duplicate_as_a_clean_build_does(
-        tmp_path, monkeypatch):
+        tmp_path, small_batches):
     import polars as pl
 
-    import pipeline.build
-
-    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
-    inputs = tmp_path / "in"
-    inputs.mkdir()
     reports = list(generate(3, 30))
-    for report in reports:
-        (inputs / report.name).write_bytes(report.data)
+    inputs = _write(tmp_path / "in", reports)
     out = tmp_path / "dataset"
     build(inputs, out)
     # sorts before every other file: the cached batch holding reports[20] now holds a duplicate
     (inputs / "a_first.txt").write_bytes(reports[20].data)
     build(inputs, out)
-    clean = tmp_path / "clean"
-    build(inputs, clean, "--no-cache")
-    assert parquet_bytes(out) == parquet_bytes(clean)
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
     rejected = pl.read_parquet(out / "reports.parquet").filter(pl.col("status") == "rejected")
     assert rejected.select("source_file", "reason").rows() == [(reports[20].name, "duplicate of a_first.txt (same bytes)")]
     facts = pl.read_parquet(out / "facts.parquet")
@@ -124,50 +129,34 @@ def test_a_new_file_with_the_bytes_of_a_cached_one_makes_that_one_the_duplicate_
     assert facts.filter(pl.col("source_file") == "a_first.txt").height > 0
 
 
-def test_a_batch_cached_with_a_duplicate_gets_its_parts_once_the_duplicate_is_gone(tmp_path, monkeypatch):
-    import pipeline.build
-
-    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
-    inputs = tmp_path / "in"
-    inputs.mkdir()
+def test_a_batch_cached_with_a_duplicate_gets_its_parts_once_the_duplicate_is_gone(tmp_path, small_batches):
     reports = list(generate(3, 30))
-    for report in reports:
-        (inputs / report.name).write_bytes(report.data)
+    inputs = _write(tmp_path / "in", reports)
     (inputs / "a_first.txt").write_bytes(reports[20].data)
     out = tmp_path / "dataset"
     build(inputs, out)
 
     def parts_kept():
-        entries = [d for d in (tmp_path / ".dataset.cache" / "batch").glob("*/*") if d.is_dir()]
-        return [_kept_parts(d) == {"facts", "violations", "counts"} for d in entries]
+        return [_kept_parts(d) == {"facts", "violations", "counts"} for d in _batch_entries(tmp_path)]
 
     # the parts of the batch with the duplicate are not the batch as read: not kept
     assert parts_kept().count(False) == 1
     (inputs / "a_first.txt").unlink()
     build(inputs, out)
     assert all(parts_kept())
-    clean = tmp_path / "clean"
-    build(inputs, clean, "--no-cache")
-    assert parquet_bytes(out) == parquet_bytes(clean)
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
 
 
-def test_parts_kept_in_another_encoding_are_not_copied(tmp_path, monkeypatch):
-    import pipeline.build
+def test_parts_kept_in_another_encoding_are_not_copied(tmp_path, monkeypatch, small_batches):
     from pipeline.warehouse import parquet_parts
 
-    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 6)
-    inputs = tmp_path / "in"
-    inputs.mkdir()
     reports = list(generate(7, 25))
-    for report in reports[:24]:
-        (inputs / report.name).write_bytes(report.data)
+    inputs = _write(tmp_path / "in", reports[:24])
     out = tmp_path / "dataset"
     build(inputs, out)
     # the same batches, encoded otherwise from now on: the kept zstd parts would not fit the file
     monkeypatch.setattr(parquet_parts, "PARQUET_OPTIONS", {"compression": "snappy", "write_statistics": True})
-    (inputs / reports[24].name).write_bytes(reports[24].data)
+    _write(inputs, reports[24:])
     build(inputs, out)
-    clean = tmp_path / "clean"
-    build(inputs, clean, "--no-cache")
-    assert parquet_bytes(out) == parquet_bytes(clean)
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
     assert pq.ParquetFile(out / "facts.parquet").metadata.row_group(0).column(0).compression == "SNAPPY"
