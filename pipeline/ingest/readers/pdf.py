@@ -50,6 +50,7 @@ from pipeline.ingest.readers.grid import (
     split_fields)
 from pipeline.ingest.readers.pdf_content import PageContent, page_content
 from pipeline.ingest.readers.pdf_lexer import FastInterpreter
+from pipeline.ingest.readers.pdf_objects import FastDocument, fast_fonts
 from pipeline.ingest.readers.pdf_pages import join_continued_tables, merge_split_rows
 from pipeline.ingest.readers.pdf_unruled import Block, join_wrapped_fields, pieces_text
 from pipeline.knowledge import domain
@@ -159,7 +160,7 @@ def _joined_line_cells(doc: Document, block: Block, page_no: int, row: int, trad
 def open_pdf(data: bytes) -> tuple[PDFDocument, list[PDFPage]]:
     """The parsed document and its pages, or :class:`Unreadable` saying why it cannot be opened."""
     try:
-        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        document = FastDocument(PDFParser(io.BytesIO(data)), data)
         pages = list(PDFPage.create_pages(document))
     except PDFPasswordIncorrect as exc:
         raise Unreadable("encrypted PDF: it needs a password to open; give an unprotected copy "
@@ -208,10 +209,11 @@ def extract_pages(data: bytes, page_limit: int, time_budget: float) -> Extractio
             device = PDFPageAggregator(resources, laparams=None)  # characters and paths, no layout analysis
             # pdfminer's interpreter with a faster reader of the content streams: the same result
             interpreter = FastInterpreter(resources, device)
-            for index, page in enumerate(pages[:page_limit]):
-                if time.monotonic() - start > time_budget:
-                    raise TimeLimitExceeded(deadline)
-                found.contents.append(_read_page(interpreter, device, page, index, found))
+            with fast_fonts():
+                for index, page in enumerate(pages[:page_limit]):
+                    if time.monotonic() - start > time_budget:
+                        raise TimeLimitExceeded(deadline)
+                    found.contents.append(_read_page(interpreter, device, page, index, found))
     except TimeLimitExceeded as exc:
         if exc.deadline != deadline:
             raise  # the caller's limit (the build's per-file limit), not this parse budget

@@ -1,0 +1,259 @@
+"""pdfminer's object and CMap parsers fed by a faster tokenizer, with the same results.
+
+Opening a PDF's fonts is where pdfminer.six spends much of a page's time: every font dictionary,
+widths array, Type3 encoding and ToUnicode CMap is read by ``PSBaseParser``, one byte-range at a
+time through a state machine in Python. Browser PDFs carry a hundred or more Type3 fonts each, so
+on them object parsing alone took a third of the reading time.
+
+Here only ``nexttoken`` changes: the token at the parser's position is read by one match of
+:mod:`pdf_lexer`'s regular expression, as the same Python object at the same offset, and
+everything above it (the stack parser, ``R`` references, ``stream`` lengths, ``endobj``, every
+CMap operator, the document's cache and decryption) is pdfminer's own code. Where a token is not
+one of the plain forms (a ``#`` escape in a name, nested brackets in a string, a brace, a stray
+byte) the tokenizer raises :class:`Unsupported` and that object or CMap is read again by
+pdfminer's own parser, so it reads exactly as before, only not faster.
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+
+from pdfminer import encodingdb, pdffont
+from pdfminer.cmapdb import CMapParser
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import PDFObjRef
+from pdfminer.psparser import KWD, PSEOF
+
+from pipeline.ingest.readers.pdf_lexer import (
+    _CLOSE, _HEX, _INT, _KW, _NAME, _OPEN, _QUOTE, _REAL, _STR, _TOKEN, Unsupported, _close, _hex, _name, _string)
+
+_KEYWORDS: dict[bytes, object] = {}  # keyword text -> its interned keyword (or True, False)
+_SYMBOLS = {text: KWD(text) for text in (b"<<", b">>", b"[", b"]", b"'", b'"')}
+
+
+def next_token(data: bytes, at: int) -> tuple[int, int, object] | None:
+    """The token ``PSBaseParser.nexttoken`` reads at offset ``at`` of ``data``: its offset, the offset
+    after it and its value; None at the end of the data; :class:`Unsupported` where pdfminer's
+    tokenizer has its own ways."""
+    match = _TOKEN.match(data, at)
+    while match is not None and match.lastindex is None:  # blanks, a comment, a lone >
+        match = _TOKEN.match(data, match.end())
+    if match is None:
+        return None
+    kind = match.lastindex
+    text = match[kind]
+    if kind == _INT:
+        value: object = int(text)
+    elif kind == _REAL:
+        value = float(text)
+    elif kind == _KW:
+        value = _KEYWORDS.get(text)
+        if value is None:
+            value = _KEYWORDS.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
+    elif kind == _NAME:
+        value = _name(text)
+    elif kind == _STR:
+        value = _string(text)
+    elif kind == _HEX:
+        value = _hex(text)
+    elif kind in (_OPEN, _CLOSE, _QUOTE):
+        value = _SYMBOLS[text]
+    else:
+        raise Unsupported(f"byte {text!r} where pdfminer's tokenizer has its own ways")
+    return match.start(), match.end(), value
+
+
+_R, _NULL, _OBJ = KWD(b"R"), KWD(b"null"), KWD(b"obj")
+_ENDOBJ = KWD(b"endobj")
+_STRUCTURE = {KWD(t) for t in (b"obj", b"stream", b"endstream", b"xref", b"startxref", b"trailer")}
+_DICT_BEGIN, _ARRAY_BEGIN = _SYMBOLS[b"<<"], _SYMBOLS[b"["]
+
+
+def parse_object(data: bytes, at: int, doc) -> object:
+    """The object ``PDFParser.nextobject`` returns for an indirect object whose body starts at ``at``
+    (after ``obj``) and that is not a stream: arrays and dictionaries built, ``R`` references made,
+    ``null`` read as None (and dropped from dictionaries), up to ``endobj``. :class:`Unsupported`
+    for a stream, for any token of another form, or anything the stack parser would treat its own
+    way (a reference without two whole numbers, unbalanced brackets, an odd dictionary ...)."""
+    top: list = [None]
+    stack = [top]
+    current = top
+    append = top.append
+    keywords = _KEYWORDS
+    for match in _TOKEN.finditer(data, at):  # the tokens of next_token, read in one loop
+        kind = match.lastindex
+        if kind is None:
+            continue
+        text = match[kind]
+        if kind == _INT:
+            append(int(text))
+        elif kind == _NAME:
+            append(_name(text))
+        elif kind == _KW:
+            value = keywords.get(text)
+            if value is None:
+                value = keywords.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
+            if value is _R:
+                if len(current) < 3 or type(current[-2]) is not int or type(current[-1]) is not int:
+                    raise Unsupported("a reference without an object and a generation number")
+                del current[-1]
+                current[-1] = PDFObjRef(doc, current[-1])
+            elif value is _NULL:
+                append(None)
+            elif value is _ENDOBJ and len(stack) == 1 and len(top) > 1:
+                return top[1:][-4:][0]  # PDFParser takes the last four objects and returns the first of them
+            elif value is _ENDOBJ or value in _STRUCTURE:
+                raise Unsupported(f"{value!r} where the stack parser has its own ways")
+            else:
+                append(value)
+        elif kind == _OPEN:
+            current = [_DICT_BEGIN if text == b"<<" else _ARRAY_BEGIN]
+            stack.append(current)
+            append = current.append
+        elif kind == _CLOSE:
+            current = _close(stack, text)
+            append = current.append
+        elif kind == _REAL:
+            append(float(text))
+        elif kind == _STR:
+            append(_string(text))
+        elif kind == _HEX:
+            append(_hex(text))
+        elif kind == _QUOTE:
+            append(_SYMBOLS[text])
+        else:
+            raise Unsupported(f"byte {text!r} where pdfminer's tokenizer has its own ways")
+    raise Unsupported("no endobj")
+
+
+def all_tokens(data: bytes) -> list[tuple[int, object]]:
+    """Every token of ``data`` with its offset, as ``nexttoken`` gives them until ``PSEOF``."""
+    found, at = [], 0
+    while (token := next_token(data, at)) is not None:
+        start, at, value = token
+        found.append((start, value))
+    return found
+
+
+class FastObjectParser(PDFParser):
+    """pdfminer's ``PDFParser`` whose tokens come from :func:`next_token` over the file's bytes.
+
+    ``nextline`` (used to find where a stream's data begins) and stream data reads stay pdfminer's:
+    they read the same bytes through ``fp``, and each is followed by a ``seek`` that moves both."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._at = 0
+        super().__init__(io.BytesIO(data))
+
+    def seek(self, pos: int) -> None:
+        super().seek(pos)
+        self._at = pos
+
+    def nexttoken(self):
+        token = next_token(self._data, self._at)
+        if token is None:
+            raise PSEOF("Unexpected EOF")
+        start, self._at, value = token
+        return start, value
+
+
+class FastDocument(PDFDocument):
+    """pdfminer's document whose indirect objects are read by :class:`FastObjectParser` where their
+    syntax allows, and by the document's own parser otherwise (the object is read again from its
+    start, so a half-read object never leaks). The cross-reference tables and trailers are read by
+    pdfminer's parser as before."""
+
+    def __init__(self, parser: PDFParser, data: bytes, *args, **kwargs) -> None:
+        self._fast_parser = FastObjectParser(data)
+        self._stock_parser = parser
+        super().__init__(parser, *args, **kwargs)
+        self._fast_parser.set_document(self)
+
+    def _getobj_parse(self, pos: int, objid: int) -> object:
+        # The stock method body runs with the fast parser in place of the document's own. A stream's
+        # /Length may be a reference read while the object is half read; pdfminer then reads it with
+        # the same parser and seeks back, and so does this.
+        fast = self._fast_parser
+        try:
+            header = [next_token(fast._data, pos)]
+            for _ in range(2):
+                header.append(next_token(fast._data, header[-1][1]) if header[-1] else None)
+            if header[2] is not None and header[0][2] == objid and header[2][2] is _OBJ:
+                return parse_object(fast._data, header[2][1], self)
+        except Unsupported:
+            pass
+        previous = self._parser
+        self._fast_parser.fallback = self._stock_parser.fallback  # streams read by /Length or by lines
+        self._fast_parser.doc = self
+        self._parser = self._fast_parser
+        try:
+            return super()._getobj_parse(pos, objid)
+        except Unsupported:
+            self._parser = self._stock_parser
+            return super()._getobj_parse(pos, objid)
+        finally:
+            self._parser = previous
+
+
+class FastCMapParser(CMapParser):
+    """pdfminer's CMap parser (ToUnicode maps, embedded encodings) on tokens read by
+    :func:`all_tokens`; a CMap with a token of another form is read by pdfminer's tokenizer whole."""
+
+    def __init__(self, cmap, fp) -> None:
+        super().__init__(cmap, fp)
+        data = fp.getvalue() if isinstance(fp, io.BytesIO) else None
+        self._tokens_read: list | None = None
+        if data is not None:
+            try:
+                self._tokens_read = all_tokens(data)[::-1]
+            except Unsupported:
+                self._tokens_read = None
+
+    def nexttoken(self):
+        if self._tokens_read is None:
+            return super().nexttoken()
+        if not self._tokens_read:
+            raise PSEOF("Unexpected EOF")
+        return self._tokens_read.pop()
+
+
+class _GlyphNames:
+    """``encodingdb.name2unicode`` remembered per name: a Type3 font's encoding lists a glyph name
+    for each of its codes, and the same few hundred names recur in every font of a document. An
+    unknown name raises the same error again each time, as pdfminer's function does."""
+
+    def __init__(self, convert) -> None:
+        self._convert = convert
+        self._known: dict = {}
+
+    def __call__(self, name):
+        try:
+            found = self._known[name]
+        except TypeError:  # not hashable: the function raises its own error
+            return self._convert(name)
+        except KeyError:
+            try:
+                found = self._known[name] = (True, self._convert(name))
+            except (KeyError, ValueError) as exc:
+                found = self._known[name] = (False, (type(exc), exc.args))
+        if found[0]:
+            return found[1]
+        kind, args = found[1]
+        raise kind(*args)
+
+
+@contextmanager
+def fast_fonts():
+    """pdfminer's fonts read their CMaps with :class:`FastCMapParser` and their glyph names through
+    :class:`_GlyphNames` inside this block (pdfminer's modules name the class and the function at
+    module level, so they are swapped there and put back after)."""
+    stock_parser, stock_names = pdffont.CMapParser, encodingdb.name2unicode
+    pdffont.CMapParser = FastCMapParser
+    encodingdb.name2unicode = _GlyphNames(stock_names)
+    try:
+        yield
+    finally:
+        pdffont.CMapParser, encodingdb.name2unicode = stock_parser, stock_names

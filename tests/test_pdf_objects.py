@@ -1,0 +1,282 @@
+"""The faster reading of a PDF's objects and fonts (pdf_objects) gives exactly what pdfminer's own
+parsers give, or hands the object back to them: token by token with offsets, object by object on
+generated syntax, and on whole documents (every object of the cross-reference table, every page's
+glyphs and lines to the last bit), including objects that must fall back."""
+
+import contextlib
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pdfminer import encodingdb
+from pdfminer.cmapdb import CMapParser, FileUnicodeMap
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import PDFObjRef, PDFStream
+from pdfminer.psparser import PSEOF, PSBaseParser, PSKeyword, PSLiteral
+from report_documents import report_blocks, write_pdf
+
+from pipeline.ingest.readers import pdf_objects
+from pipeline.ingest.readers.pdf_content import page_content
+from pipeline.ingest.readers.pdf_lexer import FastInterpreter, Unsupported
+from pipeline.ingest.readers.pdf_objects import (
+    FastCMapParser, FastDocument, all_tokens, fast_fonts, next_token, parse_object)
+
+
+def same(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, PDFObjRef):
+        return a.objid == b.objid
+    if isinstance(a, PDFStream):
+        return same(a.attrs, b.attrs) and a.rawdata == b.rawdata and (a.objid, a.genno) == (b.objid, b.genno)
+    if isinstance(a, (PSLiteral, PSKeyword)):
+        return a is b
+    return a == b
+
+
+def pdfminer_tokens(data: bytes) -> list:
+    parser = PSBaseParser(io.BytesIO(data))
+    found = []
+    while True:
+        try:
+            found.append(parser.nexttoken())
+        except PSEOF:
+            return found
+
+
+PIECES = [b"1", b"-2", b"+3", b"0.5", b"-.25", b"7.", b".", b"-", b"12.5.3", b"0", b"R", b"obj", b"endobj",
+          b"null", b"true", b"false", b"stream", b"/Type", b"/Font", b"/A#20B", b"/", b"(abc)", b"(a\\(b\\)c)",
+          b"(x\\101y)", b"(\\1234)", b"(a(b)c)", b"(line\\\ncont)", b"<48656C6C6F>", b"<4 8 6>", b"<>", b"<<",
+          b">>", b">", b"[", b"]", b"{", b"}", b"%comment\n", b"\x00", b"\xe2\x80", b"'", b'"', b"<41>>"]
+SEPARATORS = [b" ", b"\n", b"", b"\r\n", b"\r", b"\t"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PIECES), st.sampled_from(SEPARATORS)), max_size=25))
+def test_tokens_and_their_offsets_are_pdfminers_or_unsupported(parts):
+    data = b"".join(p + sep for p, sep in parts)
+    try:
+        got = all_tokens(data)
+    except Unsupported:
+        return
+    expected = pdfminer_tokens(data)
+    assert [pos for pos, _ in got] == [pos for pos, _ in expected], data
+    assert all(same(a, b) for (_, a), (_, b) in zip(got, expected)), (data, got, expected)
+
+
+def test_a_token_pdfminers_tokenizer_reads_its_own_way_is_unsupported():
+    for data in (b"/A#20B", b"(a(b)c)", b"{", b"- 1"):
+        with pytest.raises(Unsupported):
+            all_tokens(data)
+    assert next_token(b"  % a comment\n  ", 0) is None
+
+
+BODY_PIECES = [b"1", b"0", b"7", b"-3", b"2.5", b"R", b"null", b"true", b"/Name", b"/Kids", b"(text)", b"<00FF>",
+               b"<<", b">>", b"[", b"]", b"endobj", b"obj", b"stream", b"/A#20B", b"(a(b)c)", b"{"]
+
+
+def pdfminer_object(data: bytes):
+    parser = PDFParser(io.BytesIO(data))
+    parser.seek(0)
+    for _ in range(3):
+        parser.nexttoken()  # objid, generation, obj: as PDFDocument._getobj_parse reads them
+    return parser.nextobject()[1]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(BODY_PIECES), max_size=20))
+def test_an_object_is_the_one_pdfparser_returns_or_unsupported(body):
+    data = b"5 0 obj " + b" ".join(body) + b" endobj\n"
+    try:
+        got = parse_object(data, len(b"5 0 obj"), None)
+    except Unsupported:
+        return
+    assert same(got, pdfminer_object(data)), (data, got)
+
+
+@pytest.mark.parametrize("body, expected_type", [
+    (b"<< /Type /Font /Widths [ 1 2 3 ] /FontDescriptor 12 0 R /Gone null >>", dict),
+    (b"[ 0 /g0 /g1 5 /space ]", list),
+    (b"[ 1 0 R null 2 0 R ]", list),
+    (b"42", int),
+])
+def test_plain_objects_are_built_here(body, expected_type):
+    data = b"5 0 obj\n" + body + b"\nendobj\n"
+    got = parse_object(data, len(b"5 0 obj"), None)
+    assert isinstance(got, expected_type)
+    assert same(got, pdfminer_object(data))
+
+
+@pytest.mark.parametrize("body", [b"<< /Length 3 >>\nstream\nabc\nendstream", b"[ 0 R ]", b"<< /A >>", b"[ 1 2",
+                                  b"<< /Title (a(b)c) >>", b"/A#20B"])
+def test_streams_and_odd_syntax_are_left_to_pdfparser(body):
+    with pytest.raises(Unsupported):
+        parse_object(b"5 0 obj\n" + body + b"\nendobj\n", len(b"5 0 obj"), None)
+
+
+TO_UNICODE = b"""/CIDInit /ProcSet findresource begin
+12 dict begin
+begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
+/CMapName /Adobe-Identity-UCS def
+/CMapType 2 def
+1 begincodespacerange
+<00> <FF>
+endcodespacerange
+2 beginbfchar
+<41> <4E2D>
+<42> <56FD>
+endbfchar
+2 beginbfrange
+<43> <45> <0061>
+<46> <47> [<0031> <0032>]
+endbfrange
+endcmap
+CMapName currentdict /CMap defineresource pop
+end
+end"""
+
+
+def _read_cmap(parser_class, data: bytes) -> dict:
+    cmap = FileUnicodeMap()
+    parser_class(cmap, io.BytesIO(data)).run()
+    return cmap.cid2unichr
+
+
+@pytest.mark.parametrize("data", [TO_UNICODE, TO_UNICODE.replace(b"12 dict begin", b"12 dict begin { }")])
+def test_a_cmap_reads_as_pdfminers_parser_reads_it(data):
+    got = _read_cmap(FastCMapParser, data)
+    assert got == _read_cmap(CMapParser, data)
+    assert got[0x41] == "中" and got[0x44] == "b" and got[0x47] == "2"
+
+
+def test_glyph_names_are_converted_once_each_and_unknown_names_raise_as_before():
+    calls = []
+
+    def counting(name):
+        calls.append(name)
+        return encodingdb.name2unicode(name)
+
+    names = pdf_objects._GlyphNames(counting)
+    for _ in range(3):
+        assert names("A") == "A" and names("uni4E2D") == "中" and names("f_i") == "fi"
+        with pytest.raises(KeyError) as raised:
+            names("g7")
+        with pytest.raises(KeyError) as expected:
+            encodingdb.name2unicode("g7")
+        assert type(raised.value) is type(expected.value) and raised.value.args == expected.value.args
+    assert sorted(calls) == ["A", "f_i", "g7", "uni4E2D"]
+
+
+def _hand_made_pdf() -> bytes:
+    """A one-page PDF with what the fast readers must hand back: a stream whose /Length is a
+    reference, a name with a # escape and a string with nested brackets (the document information),
+    a simple font with a Differences encoding and a ToUnicode CMap, and a CMap with braces."""
+    content = b"BT /F1 24 Tf 72 700 Td (ABCDEFG) Tj ET 72 650 m 300 650 l S"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 612 792 ] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 6 0 R >> >> >>",
+        b"<< /Length 5 0 R >>\nstream\n" + content + b"\nendstream",
+        str(len(content)).encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /FirstChar 65 /LastChar 71 "
+        b"/Widths [ 600 600 600 600 600 600 600 ] "
+        b"/Encoding << /Type /Encoding /Differences [ 65 /A /B /uni4E2D /nonesuch ] >> /ToUnicode 7 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(TO_UNICODE) + TO_UNICODE + b"\nendstream",
+        b"<< /Title (a report (draft)) /Subject /Annual#20report /Producer (hand) >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 8 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _every_object(document) -> list:
+    ids = set()
+    for xref in document.xrefs:
+        ids |= set(xref.get_objids())
+    found = []
+    for objid in sorted(ids):
+        try:
+            found.append(document.getobj(objid))
+        except Exception as exc:  # a damaged object: both must fail alike
+            found.append((type(exc).__name__, str(exc)))
+    return found
+
+
+def _pages(document, interpreter_class, fonts) -> list:
+    resources = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(resources, laparams=None)
+    interpreter = interpreter_class(resources, device)
+    contents = []
+    with fonts():
+        for page in PDFPage.create_pages(document):
+            interpreter.process_page(page)
+            contents.append(page_content(device.get_result()))
+    return contents
+
+
+def assert_read_as_pdfminer_reads_it(data: bytes) -> None:
+    def stock():
+        return PDFDocument(PDFParser(io.BytesIO(data)))
+
+    def fast():
+        return FastDocument(PDFParser(io.BytesIO(data)), data)
+
+    got, expected = _every_object(fast()), _every_object(stock())
+    assert len(got) == len(expected) and all(same(a, b) for a, b in zip(got, expected))
+    assert _pages(fast(), FastInterpreter, fast_fonts) == _pages(stock(), PDFPageInterpreter, contextlib.nullcontext)
+
+
+def test_a_hand_made_pdf_with_objects_that_fall_back_reads_as_pdfminer_reads_it():
+    data = _hand_made_pdf()
+    assert_read_as_pdfminer_reads_it(data)
+    contents = _pages(FastDocument(PDFParser(io.BytesIO(data)), data), FastInterpreter, fast_fonts)
+    assert "".join(g.text for g in contents[0].glyphs) == "中国abc12"  # the ToUnicode map, through the fast parser
+    info = FastDocument(PDFParser(io.BytesIO(data)), data).info[0]
+    assert info["Title"] == b"a report (draft)" and info["Subject"].name == "Annual report"
+
+
+@pytest.mark.parametrize("pdf", [lambda: write_pdf(report_blocks(), split_requests_at=12),
+                                 lambda: write_pdf(report_blocks(), ruled=False, narrow=True, underline=True)])
+def test_generated_reports_read_as_pdfminer_reads_them(pdf):
+    assert_read_as_pdfminer_reads_it(pdf())
+
+
+def test_fast_fonts_puts_pdfminers_own_functions_back():
+    from pdfminer import pdffont
+
+    before = (pdffont.CMapParser, encodingdb.name2unicode)
+    with pytest.raises(RuntimeError), fast_fonts():
+        assert pdffont.CMapParser is FastCMapParser
+        raise RuntimeError
+    assert (pdffont.CMapParser, encodingdb.name2unicode) == before
+
+
+def _shared_pdfs() -> list:
+    from conftest import SHARED
+
+    return sorted((SHARED / "corpus" / "pdf").glob("*.pdf")) + sorted((SHARED / "corpus" / "formats" / "raw").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("path", _shared_pdfs() or [None], ids=lambda p: p.name if p else "none")
+def test_every_object_and_page_of_the_corpus_pdfs_reads_as_pdfminer_reads_it(path):
+    if path is None:
+        pytest.skip("../shared is not present")
+    assert_read_as_pdfminer_reads_it(path.read_bytes())
