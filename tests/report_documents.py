@@ -323,3 +323,19 @@ def _pdf_table(block: Table, ruled: bool, widths: list[int], narrow: bool = Fals
         if span.colspan > 1 or span.rowspan > 1:
             commands.append(("SPAN", (c, r), (c + span.colspan - 1, r + span.rowspan - 1)))
     return PdfTable(data, colWidths=widths, style=commands, spaceAfter=8)
+
+
+def raw_pdf(objects: list[bytes], info: int | None = None) -> bytes:
+    """A PDF of the given object bodies (object 1 the catalog), numbered from 1, with its
+    cross-reference table: for syntax that no PDF library writes on request."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    trailer = b"/Size %d /Root 1 0 R" % (len(objects) + 1) + (b" /Info %d 0 R" % info if info else b"")
+    out += b"trailer\n<< " + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)

@@ -18,7 +18,7 @@ from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import PDFObjRef, PDFStream
 from pdfminer.psparser import PSEOF, PSBaseParser, PSKeyword, PSLiteral
-from report_documents import report_blocks, write_pdf
+from report_documents import raw_pdf, report_blocks, write_pdf
 
 from pipeline.ingest.readers import pdf_objects
 from pipeline.ingest.readers.pdf_content import page_content
@@ -195,16 +195,7 @@ def _hand_made_pdf() -> bytes:
         b"<< /Length %d >>\nstream\n" % len(TO_UNICODE) + TO_UNICODE + b"\nendstream",
         b"<< /Title (a report (draft)) /Subject /Annual#20report /Producer (hand) >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 8 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return raw_pdf(objects, info=8)
 
 
 def _every_object(document) -> list:

@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from pdfminer.converter import PDFPageAggregator
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfinterp import PDFResourceManager
 from pdfminer.pdfpage import PDFPage
@@ -49,6 +48,7 @@ from pipeline.ingest.readers.grid import (
     CJK, GridCell, build_grids, cell_text, group_lines, line_text, merge_rules, outermost, place_glyphs,
     split_fields)
 from pipeline.ingest.readers.pdf_content import PageContent, page_content
+from pipeline.ingest.readers.pdf_device import GlyphAggregator
 from pipeline.ingest.readers.pdf_lexer import FastInterpreter
 from pipeline.ingest.readers.pdf_objects import FastDocument, fast_fonts
 from pipeline.ingest.readers.pdf_pages import join_continued_tables, merge_split_rows
@@ -206,7 +206,7 @@ def extract_pages(data: bytes, page_limit: int, time_budget: float) -> Extractio
                 raise Unreadable("PDF without pages: nothing to read")
             found.n_pages = len(pages)
             resources = PDFResourceManager(caching=True)
-            device = PDFPageAggregator(resources, laparams=None)  # characters and paths, no layout analysis
+            device = GlyphAggregator(resources, laparams=None)  # characters and paths, no layout analysis
             # pdfminer's interpreter with a faster reader of the content streams: the same result
             interpreter = FastInterpreter(resources, device)
             with fast_fonts():
