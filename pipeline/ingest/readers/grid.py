@@ -273,7 +273,10 @@ def group_lines(glyphs: Iterable[Glyph]) -> list[list[Glyph]]:
 
 
 def line_height(line: list[Glyph]) -> float:
-    return max(1.0, statistics.median(g.bottom - g.top for g in line))
+    # statistics.median's own arithmetic without its generic checks (called for every line, often twice)
+    heights = sorted([g.bottom - g.top for g in line])
+    middle = len(heights) // 2
+    return max(1.0, heights[middle] if len(heights) % 2 else (heights[middle - 1] + heights[middle]) / 2)
 
 
 def split_fields(line: list[Glyph], field_gap: float = FIELD_GAP) -> list[list[Glyph]]:

@@ -33,6 +33,28 @@ _KEYWORDS: dict[bytes, object] = {}  # keyword text -> its interned keyword (or 
 _SYMBOLS = {text: KWD(text) for text in (b"<<", b">>", b"[", b"]", b"'", b'"')}
 
 
+def _value(kind: int, text: bytes) -> object:
+    """The Python object pdfminer's tokenizer makes of a token of this kind (a group of ``_TOKEN``)."""
+    if kind == _INT:
+        return int(text)
+    if kind == _NAME:
+        return _name(text)
+    if kind == _KW:
+        value = _KEYWORDS.get(text)
+        if value is None:
+            value = _KEYWORDS.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
+        return value
+    if kind == _HEX:
+        return _hex(text)
+    if kind == _REAL:
+        return float(text)
+    if kind == _STR:
+        return _string(text)
+    if kind in (_OPEN, _CLOSE, _QUOTE):
+        return _SYMBOLS[text]
+    raise Unsupported(f"byte {text!r} where pdfminer's tokenizer has its own ways")
+
+
 def next_token(data: bytes, at: int) -> tuple[int, int, object] | None:
     """The token ``PSBaseParser.nexttoken`` reads at offset ``at`` of ``data``: its offset, the offset
     after it and its value; None at the end of the data; :class:`Unsupported` where pdfminer's
@@ -43,26 +65,12 @@ def next_token(data: bytes, at: int) -> tuple[int, int, object] | None:
     if match is None:
         return None
     kind = match.lastindex
-    text = match[kind]
-    if kind == _INT:
-        value: object = int(text)
-    elif kind == _REAL:
-        value = float(text)
-    elif kind == _KW:
-        value = _KEYWORDS.get(text)
-        if value is None:
-            value = _KEYWORDS.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
-    elif kind == _NAME:
-        value = _name(text)
-    elif kind == _STR:
-        value = _string(text)
-    elif kind == _HEX:
-        value = _hex(text)
-    elif kind in (_OPEN, _CLOSE, _QUOTE):
-        value = _SYMBOLS[text]
-    else:
-        raise Unsupported(f"byte {text!r} where pdfminer's tokenizer has its own ways")
-    return match.start(), match.end(), value
+    return match.start(), match.end(), _value(kind, match[kind])
+
+
+def all_tokens(data: bytes) -> list[tuple[int, object]]:
+    """Every token of ``data`` with its offset, as ``nexttoken`` gives them until ``PSEOF``."""
+    return [(m.start(), _value(m.lastindex, m[m.lastindex])) for m in _TOKEN.finditer(data) if m.lastindex]
 
 
 _R, _NULL, _OBJ = KWD(b"R"), KWD(b"null"), KWD(b"obj")
@@ -81,60 +89,37 @@ def parse_object(data: bytes, at: int, doc) -> object:
     stack = [top]
     current = top
     append = top.append
-    keywords = _KEYWORDS
     for match in _TOKEN.finditer(data, at):  # the tokens of next_token, read in one loop
         kind = match.lastindex
         if kind is None:
             continue
         text = match[kind]
-        if kind == _INT:
-            append(int(text))
-        elif kind == _NAME:
-            append(_name(text))
-        elif kind == _KW:
-            value = keywords.get(text)
-            if value is None:
-                value = keywords.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
-            if value is _R:
-                if len(current) < 3 or type(current[-2]) is not int or type(current[-1]) is not int:
-                    raise Unsupported("a reference without an object and a generation number")
-                del current[-1]
-                current[-1] = PDFObjRef(doc, current[-1])
-            elif value is _NULL:
-                append(None)
-            elif value is _ENDOBJ and len(stack) == 1 and len(top) > 1:
-                return top[1:][-4:][0]  # PDFParser takes the last four objects and returns the first of them
-            elif value is _ENDOBJ or value in _STRUCTURE:
-                raise Unsupported(f"{value!r} where the stack parser has its own ways")
-            else:
-                append(value)
-        elif kind == _OPEN:
+        if kind == _OPEN:
             current = [_DICT_BEGIN if text == b"<<" else _ARRAY_BEGIN]
             stack.append(current)
             append = current.append
-        elif kind == _CLOSE:
+            continue
+        if kind == _CLOSE:
             current = _close(stack, text)
             append = current.append
-        elif kind == _REAL:
-            append(float(text))
-        elif kind == _STR:
-            append(_string(text))
-        elif kind == _HEX:
-            append(_hex(text))
-        elif kind == _QUOTE:
-            append(_SYMBOLS[text])
+            continue
+        value = _value(kind, text)
+        if kind != _KW:
+            append(value)
+        elif value is _R:
+            if len(current) < 3 or type(current[-2]) is not int or type(current[-1]) is not int:
+                raise Unsupported("a reference without an object and a generation number")
+            del current[-1]
+            current[-1] = PDFObjRef(doc, current[-1])
+        elif value is _NULL:
+            append(None)
+        elif value is _ENDOBJ and len(stack) == 1 and len(top) > 1:
+            return top[1:][-4:][0]  # PDFParser takes the last four objects and returns the first of them
+        elif value is _ENDOBJ or value in _STRUCTURE:
+            raise Unsupported(f"{value!r} where the stack parser has its own ways")
         else:
-            raise Unsupported(f"byte {text!r} where pdfminer's tokenizer has its own ways")
+            append(value)
     raise Unsupported("no endobj")
-
-
-def all_tokens(data: bytes) -> list[tuple[int, object]]:
-    """Every token of ``data`` with its offset, as ``nexttoken`` gives them until ``PSEOF``."""
-    found, at = [], 0
-    while (token := next_token(data, at)) is not None:
-        start, at, value = token
-        found.append((start, value))
-    return found
 
 
 class FastObjectParser(PDFParser):
