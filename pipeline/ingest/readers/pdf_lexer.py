@@ -28,12 +28,13 @@ from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.pdftypes import PDFStream, stream_value
 from pdfminer.psparser import KWD, LIT, PSKeyword, PSLiteral, keyword_name, literal_name
 
-# One token of the forms read here, in the order pdfminer's lexer tries them. \x00 counts as
-# blank (pdfminer skips it); its other blanks are Python's \s.
+# One token of the forms read here, in the order pdfminer's lexer tries them, after the blanks and
+# comments before it (read in the same match: half as many matches). \x00 counts as blank (pdfminer
+# skips it); its other blanks are Python's \s. A match without a group is a > alone or the end.
 _TOKEN = re.compile(rb"""
-    [\s\x00]++
-  | %[^\r\n]*+                                   # a comment
-  | ([-+]?[0-9]++)(?![.0-9])                     # 1: a number without a point
+    (?:[\s\x00]++|%[^\r\n]*+)*+                  # blanks and comments
+    (?:
+    ([-+]?[0-9]++)(?![.0-9])                     # 1: a number without a point
   | ([-+]?(?:[0-9]++\.[0-9]*+|\.[0-9]++))         # 2: a number with one
   | ([A-Za-z][^#/%\[\]()<>{}\s]*+)(?!\#)         # 3: an operator, true or false
   | (/[^#/%\[\]()<>{}\s]*+)(?!\#)                # 4: a name without # escapes
@@ -45,6 +46,8 @@ _TOKEN = re.compile(rb"""
   | >                                           # a > alone: pdfminer drops it (so the > that
                                                 # closes a hex string, unless >> follows)
   | (.)                                         # 10: anything else
+  | \Z                                          # the end, after the last blanks
+    )
 """, re.VERBOSE | re.DOTALL)
 _INT, _REAL, _KW, _NAME, _STR, _HEX, _OPEN, _CLOSE, _QUOTE, _OTHER = range(1, 11)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")",
@@ -130,7 +133,7 @@ def tokens(data: bytes, joins: list[int] | None = None) -> list:
     for match in _TOKEN.finditer(data):
         kind = match.lastindex
         if kind is None:
-            continue  # blanks, comments, a lone >
+            continue  # a lone >, or the end
         text = match[kind]
         if kind == _INT:
             append(int(text))
@@ -146,7 +149,7 @@ def tokens(data: bytes, joins: list[int] | None = None) -> list:
         elif kind == _NAME:
             append(_name(text))
         elif kind == _STR:
-            if joins and any(match.start() < j < match.end() for j in joins):
+            if joins and any(match.start(kind) < j < match.end(kind) for j in joins):
                 raise Unsupported("string across two streams")
             append(_string(text))
         elif kind == _HEX:

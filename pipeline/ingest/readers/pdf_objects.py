@@ -60,17 +60,17 @@ def next_token(data: bytes, at: int) -> tuple[int, int, object] | None:
     after it and its value; None at the end of the data; :class:`Unsupported` where pdfminer's
     tokenizer has its own ways."""
     match = _TOKEN.match(data, at)
-    while match is not None and match.lastindex is None:  # blanks, a comment, a lone >
+    while match.lastindex is None:  # a > alone, or the end
+        if match.end() >= len(data):
+            return None
         match = _TOKEN.match(data, match.end())
-    if match is None:
-        return None
     kind = match.lastindex
-    return match.start(), match.end(), _value(kind, match[kind])
+    return match.start(kind), match.end(), _value(kind, match[kind])
 
 
 def all_tokens(data: bytes) -> list[tuple[int, object]]:
     """Every token of ``data`` with its offset, as ``nexttoken`` gives them until ``PSEOF``."""
-    return [(m.start(), _value(m.lastindex, m[m.lastindex])) for m in _TOKEN.finditer(data) if m.lastindex]
+    return [(m.start(m.lastindex), _value(m.lastindex, m[m.lastindex])) for m in _TOKEN.finditer(data) if m.lastindex]
 
 
 _R, _NULL, _OBJ = KWD(b"R"), KWD(b"null"), KWD(b"obj")
