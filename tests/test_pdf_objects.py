@@ -84,8 +84,15 @@ BODY_PIECES = [b"1", b"0", b"7", b"-3", b"2.5", b"R", b"null", b"true", b"/Name"
                b"<<", b">>", b"[", b"]", b"endobj", b"obj", b"stream", b"/A#20B", b"(a(b)c)", b"{"]
 
 
+class _Document:
+    """What the parsers ask of a document while reading one object with direct lengths."""
+
+    decipher = None
+
+
 def pdfminer_object(data: bytes):
     parser = PDFParser(io.BytesIO(data))
+    parser.set_document(_Document())
     parser.seek(0)
     for _ in range(3):
         parser.nexttoken()  # objid, generation, obj: as PDFDocument._getobj_parse reads them
@@ -97,7 +104,7 @@ def pdfminer_object(data: bytes):
 def test_an_object_is_the_one_pdfparser_returns_or_unsupported(body):
     data = b"5 0 obj " + b" ".join(body) + b" endobj\n"
     try:
-        got = parse_object(data, len(b"5 0 obj"), None)
+        got = parse_object(data, len(b"5 0 obj"), _Document())
     except Unsupported:
         return
     assert same(got, pdfminer_object(data)), (data, got)
@@ -111,16 +118,40 @@ def test_an_object_is_the_one_pdfparser_returns_or_unsupported(body):
 ])
 def test_plain_objects_are_built_here(body, expected_type):
     data = b"5 0 obj\n" + body + b"\nendobj\n"
-    got = parse_object(data, len(b"5 0 obj"), None)
+    got = parse_object(data, len(b"5 0 obj"), _Document())
     assert isinstance(got, expected_type)
     assert same(got, pdfminer_object(data))
 
 
-@pytest.mark.parametrize("body", [b"<< /Length 3 >>\nstream\nabc\nendstream", b"[ 0 R ]", b"<< /A >>", b"[ 1 2",
-                                  b"<< /Title (a(b)c) >>", b"/A#20B"])
-def test_streams_and_odd_syntax_are_left_to_pdfparser(body):
+@pytest.mark.parametrize("body", [b"[ 0 R ]", b"<< /A >>", b"[ 1 2", b"<< /Title (a(b)c) >>", b"/A#20B",
+                                  b"<< /Filter /FlateDecode >>\nstream\nabc\nendstream", b"<< /Length -1 >>\nstream\nabc",
+                                  b"<< /Length 3 >>\nstream\nabc", b"[ << /Length 3 >> stream\nabc\nendstream ]"])
+def test_odd_syntax_and_streams_without_a_length_or_an_end_are_left_to_pdfparser(body):
     with pytest.raises(Unsupported):
-        parse_object(b"5 0 obj\n" + body + b"\nendobj\n", len(b"5 0 obj"), None)
+        parse_object(b"5 0 obj\n" + body + b"\nendobj\n", len(b"5 0 obj"), _Document())
+
+
+@pytest.mark.parametrize("body", [
+    b"<< /Length 3 >>\nstream\nabc\nendstream",
+    b"<< /Length 3 >>\nstream\r\nabc\r\nendstream",
+    b"<< /Length 3 >>\nstream\rabc\rendstream",
+    b"<< /Length 3 >> stream   \nabc endstream",
+    b"<< /Length 2 >>\nstream\nabc\nendstream",  # shorter than the data: the rest is passed over
+    b"<< /Length 0 >>\nstream\n\nendstream",
+    b"<< /Length 9 >>\nstream\nendstream\nendstream",  # the word inside the data
+    b"<< /Length 3 /Filter /FlateDecode /DecodeParms << /Predictor 12 >> >>\nstream\n\x00\xff\r\nendstream",
+    b"<< /Length 3 >>\nstream\nabc\nendstream 7 (after)",  # more before endobj: the fourth from the end
+])
+def test_a_stream_is_read_by_its_length_as_pdfparser_reads_it(body):
+    data = b"5 0 obj\n" + body + b"\nendobj\n"
+    got = parse_object(data, len(b"5 0 obj"), _Document())
+    expected = pdfminer_object(data)
+    assert isinstance(got, PDFStream) and same(got, expected) and got.rawdata == expected.rawdata
+
+
+def test_a_document_that_reads_streams_by_lines_leaves_them_to_pdfparser():
+    with pytest.raises(Unsupported):
+        parse_object(b"5 0 obj\n<< /Length 3 >>\nstream\nabc\nendstream\nendobj\n", 7, _Document(), streams=False)
 
 
 TO_UNICODE = b"""/CIDInit /ProcSet findresource begin
@@ -271,3 +302,37 @@ def test_every_object_and_page_of_the_corpus_pdfs_reads_as_pdfminer_reads_it(pat
     if path is None:
         pytest.skip("../shared is not present")
     assert_read_as_pdfminer_reads_it(path.read_bytes())
+
+
+class _Objects:
+    """A document of numbered objects, for references to resolve."""
+
+    def __init__(self):
+        self.objects = {}
+
+    def getobj(self, objid):
+        from pdfminer.pdfexceptions import PDFObjectNotFound
+
+        if objid not in self.objects:
+            raise PDFObjectNotFound(objid)
+        return self.objects[objid]
+
+
+def _nested(doc) -> dict:
+    ref = lambda n: PDFObjRef(doc, n)  # noqa: E731
+    return {"W": [1, [500, 600, ref(2)], 3, 5, 700], "FontBBox": ref(3), "Name": PSLiteral("F1"), "Flags": 32,
+            "Inner": {"A": ref(2), "B": [ref(4), None, True, b"bytes", "text", 1.5]}, "Missing": ref(9)}
+
+
+def test_resolve_all_gives_what_pdfminers_gives():
+    from pdfminer.pdftypes import resolve_all as stock_resolve_all
+
+    def document():
+        doc = _Objects()
+        doc.objects.update({2: 800, 3: [0, -200, 1000, PDFObjRef(doc, 2)], 4: {"deep": PDFObjRef(doc, 2)}})
+        return doc
+
+    got, expected = pdf_objects.resolve_all(_nested(document())), stock_resolve_all(_nested(document()))
+    assert repr(got) == repr(expected)
+    assert got["FontBBox"] == [0, -200, 1000, 800] and got["Inner"]["B"][0] == {"deep": 800}
+    assert pdf_objects.resolve_all(PDFObjRef(document(), 9), default=7) == 7

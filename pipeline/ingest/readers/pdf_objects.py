@@ -17,13 +17,14 @@ pdfminer's own parser, so it reads exactly as before, only not faster.
 from __future__ import annotations
 
 import io
+import re
 from contextlib import contextmanager
 
 from pdfminer import encodingdb, pdffont
 from pdfminer.cmapdb import CMapParser
 from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfparser import PDFParser
-from pdfminer.pdftypes import PDFObjRef
+from pdfminer.pdftypes import PDFObjRef, PDFStream, resolve1
 from pdfminer.psparser import KWD, PSEOF
 
 from pipeline.ingest.readers.pdf_lexer import (
@@ -75,21 +76,28 @@ def all_tokens(data: bytes) -> list[tuple[int, object]]:
 
 _R, _NULL, _OBJ = KWD(b"R"), KWD(b"null"), KWD(b"obj")
 _ENDOBJ = KWD(b"endobj")
-_STRUCTURE = {KWD(t) for t in (b"obj", b"stream", b"endstream", b"xref", b"startxref", b"trailer")}
+_STREAM = KWD(b"stream")
+# keywords PDFParser treats its own way (xref, startxref), or that mean the object is broken (obj,
+# trailer: the next object or the trailer without an endobj); endstream is pushed like any keyword
+_STRUCTURE = {KWD(t) for t in (b"obj", b"xref", b"startxref", b"trailer")}
+_EOL = re.compile(rb"[\r\n]")
 _DICT_BEGIN, _ARRAY_BEGIN = _SYMBOLS[b"<<"], _SYMBOLS[b"["]
 
 
-def parse_object(data: bytes, at: int, doc) -> object:
+def parse_object(data: bytes, at: int, doc, streams: bool = True) -> object:
     """The object ``PDFParser.nextobject`` returns for an indirect object whose body starts at ``at``
-    (after ``obj``) and that is not a stream: arrays and dictionaries built, ``R`` references made,
-    ``null`` read as None (and dropped from dictionaries), up to ``endobj``. :class:`Unsupported`
-    for a stream, for any token of another form, or anything the stack parser would treat its own
-    way (a reference without two whole numbers, unbalanced brackets, an odd dictionary ...)."""
+    (after ``obj``): arrays and dictionaries built, ``R`` references made, ``null`` read as None (and
+    dropped from dictionaries), a stream's data read by its ``/Length`` as ``PDFParser`` reads it
+    (``streams`` False when the document's parser reads streams by lines instead), up to ``endobj``.
+    :class:`Unsupported` for any token of another form, or anything the stack parser would treat its
+    own way (a reference without two whole numbers, unbalanced brackets, an odd dictionary, a stream
+    without a whole /Length or without ``endstream`` ...)."""
     top: list = [None]
     stack = [top]
     current = top
     append = top.append
-    for match in _TOKEN.finditer(data, at):  # the tokens of next_token, read in one loop
+    tokens = _TOKEN.finditer(data, at)  # the tokens of next_token, read in one loop
+    while (match := next(tokens, None)) is not None:
         kind = match.lastindex
         if kind is None:
             continue
@@ -115,11 +123,33 @@ def parse_object(data: bytes, at: int, doc) -> object:
             append(None)
         elif value is _ENDOBJ and len(stack) == 1 and len(top) > 1:
             return top[1:][-4:][0]  # PDFParser takes the last four objects and returns the first of them
-        elif value is _ENDOBJ or value in _STRUCTURE:
+        elif value is _STREAM and streams and len(stack) == 1 and len(top) == 2 and type(top[1]) is dict:
+            top[1], resume = _stream(data, match.start(kind), top[1], doc)
+            tokens = _TOKEN.finditer(data, resume)
+        elif value is _ENDOBJ or value is _STREAM or value in _STRUCTURE:
             raise Unsupported(f"{value!r} where the stack parser has its own ways")
         else:
             append(value)
     raise Unsupported("no endobj")
+
+
+def _stream(data: bytes, at: int, attrs: dict, doc) -> tuple[PDFStream, int]:
+    """The stream whose ``stream`` keyword is at ``at``, and where ``endstream`` is, as
+    ``PDFParser.do_keyword`` finds them: the data begins after the keyword's line (its CR LF, CR or
+    LF), runs for /Length bytes, and the parser goes on at the first ``endstream`` after it."""
+    length = resolve1(attrs["Length"]) if "Length" in attrs else None
+    if type(length) is not int or length < 0:
+        raise Unsupported("a stream without a whole /Length")
+    line_end = _EOL.search(data, at)
+    if line_end is None:
+        raise Unsupported("a stream keyword without a line end")
+    begin = line_end.end()
+    if data[line_end.start()] == 13 and data[begin:begin + 1] == b"\n":
+        begin += 1
+    end = data.find(b"endstream", begin + length)
+    if end < 0:
+        raise Unsupported("a stream without endstream")
+    return PDFStream(attrs, data[begin:begin + length], doc.decipher), end
 
 
 class FastObjectParser(PDFParser):
@@ -167,7 +197,7 @@ class FastDocument(PDFDocument):
             for _ in range(2):
                 header.append(next_token(fast._data, header[-1][1]) if header[-1] else None)
             if header[2] is not None and header[0][2] == objid and header[2][2] is _OBJ:
-                return parse_object(fast._data, header[2][1], self)
+                return parse_object(fast._data, header[2][1], self, streams=not self._stock_parser.fallback)
         except Unsupported:
             pass
         previous = self._parser
@@ -230,15 +260,33 @@ class _GlyphNames:
         raise kind(*args)
 
 
+_PLAIN = frozenset((int, float, bool, str, bytes, type(None)))
+
+
+def resolve_all(x: object, default: object = None) -> object:
+    """``pdftypes.resolve_all`` (references resolved all the way down, lists copied, dictionaries
+    changed in place) without a call per number: a CID font's widths are thousands of them."""
+    while isinstance(x, PDFObjRef):
+        x = x.resolve(default=default)
+    if isinstance(x, list):
+        return [v if type(v) in _PLAIN else resolve_all(v, default) for v in x]
+    if isinstance(x, dict):
+        for k, v in x.items():
+            if type(v) not in _PLAIN:
+                x[k] = resolve_all(v, default)
+    return x
+
+
 @contextmanager
 def fast_fonts():
-    """pdfminer's fonts read their CMaps with :class:`FastCMapParser` and their glyph names through
-    :class:`_GlyphNames` inside this block (pdfminer's modules name the class and the function at
-    module level, so they are swapped there and put back after)."""
-    stock_parser, stock_names = pdffont.CMapParser, encodingdb.name2unicode
+    """pdfminer's fonts read their CMaps with :class:`FastCMapParser`, their glyph names through
+    :class:`_GlyphNames` and their widths through :func:`resolve_all` inside this block (pdfminer's
+    modules name them at module level, so they are swapped there and put back after)."""
+    stock = pdffont.CMapParser, encodingdb.name2unicode, pdffont.resolve_all
     pdffont.CMapParser = FastCMapParser
-    encodingdb.name2unicode = _GlyphNames(stock_names)
+    encodingdb.name2unicode = _GlyphNames(stock[1])
+    pdffont.resolve_all = resolve_all
     try:
         yield
     finally:
-        pdffont.CMapParser, encodingdb.name2unicode = stock_parser, stock_names
+        pdffont.CMapParser, encodingdb.name2unicode, pdffont.resolve_all = stock
