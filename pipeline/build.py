@@ -8,7 +8,6 @@ cells, one agency bucket at a time) and commits the dataset atomically.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import itertools
 import json
@@ -16,7 +15,6 @@ import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,30 +35,6 @@ from pipeline.process import (
 from pipeline.warehouse import store
 
 BATCH_TARGET = 150  # reports per batch, on average (rarely more than twice that)
-
-# A batch allocates millions of small objects that live until its frames are built (tokens, readings,
-# fact rows). At Python's default thresholds (700, 10, 10) the cycle collector ran every 700
-# allocations and walked the same live objects over and over: about 10 % of a batch's time. A batch
-# makes few reference cycles, so collecting 30 times less often costs no memory (1,023 synthetic
-# reports in one process: 150 -> 167 reports/s, median of three; peak 284 -> 289 MB).
-COLLECTOR_THRESHOLDS = (20_000, 10, 10)
-
-
-@contextmanager
-def fewer_collections():
-    """Python's cycle collector at :data:`COLLECTOR_THRESHOLDS` inside the block, as it was after."""
-    previous = gc.get_threshold()
-    gc.set_threshold(*COLLECTOR_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-
-
-def _process_batch(batch: list[SourceFile], limits: Limits, cache_folder: Path | None) -> BatchResult:
-    """:func:`process_batch` with fewer collections (what a worker process runs)."""
-    with fewer_collections():
-        return process_batch(batch, limits, cache_folder)
 
 
 def plan_batches(sources: list[SourceFile], target: int | None = None) -> list[list[SourceFile]]:
@@ -115,7 +89,7 @@ def _run_batches(batches, limits, cache_folder, jobs):
     """Batch results in input order; workers run ahead, a bounded number of batches at a time."""
     if jobs <= 1 or len(batches) <= 1:
         for batch in batches:
-            yield _process_batch(batch, limits, cache_folder)
+            yield process_batch(batch, limits, cache_folder)
         return
     context = multiprocessing.get_context("spawn")  # polars' thread pool does not survive fork
     # one polars thread per worker: the workers already fill the cores, more threads only contend
@@ -132,11 +106,11 @@ def _run_batches(batches, limits, cache_folder, jobs):
         pending = deque()
         queue = iter(batches)
         for batch in itertools.islice(queue, jobs + 1):  # a bounded window: memory stays flat
-            pending.append(pool.submit(_process_batch, batch, limits, cache_folder))
+            pending.append(pool.submit(process_batch, batch, limits, cache_folder))
         while pending:
             result = pending.popleft().result()
             for batch in itertools.islice(queue, 1):
-                pending.append(pool.submit(_process_batch, batch, limits, cache_folder))
+                pending.append(pool.submit(process_batch, batch, limits, cache_folder))
             yield result
 
 
@@ -262,7 +236,7 @@ def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None]
     result = _load_batch(cache, keys[index]) if index not in todo else None
     fresh = result is None
     if fresh:
-        result = next(computed) if index in todo else _process_batch(batches[index], limits, cache.folder)
+        result = next(computed) if index in todo else process_batch(batches[index], limits, cache.folder)
         keys[index] = batch_key(batches[index], result.reports["sha256"].to_list(), limits)
         if not result.cacheable:  # a limit or a missing tool decided part of it: read it again next time
             keys[index] = None

@@ -8,9 +8,11 @@ cached by content hash: the cache key covers exactly the modules this module imp
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -368,8 +370,28 @@ def batch_frames(results: list[ReportResult]) -> BatchResult:
                        cacheable=all(r.cacheable for r in kept))
 
 
+# A batch allocates millions of small objects that live until its frames are built (tokens, readings,
+# fact rows). At Python's default thresholds (700, 10, 10) the cycle collector ran every 700
+# allocations and walked the same live objects over and over: about 10 % of a batch's time. A batch
+# makes no reference cycles (a test checks), so collecting 30 times less often costs no memory
+# (1,023 synthetic reports in one process: 150 -> 167 reports/s, median of three).
+COLLECTOR_THRESHOLDS = (20_000, 10, 10)
+
+
+@contextmanager
+def fewer_collections():
+    """Python's cycle collector at :data:`COLLECTOR_THRESHOLDS` inside the block, as it was after."""
+    previous = gc.get_threshold()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def process_batch(batch: list[SourceFile], limits: Limits, cache_folder: Path | None) -> BatchResult:
-    """One batch, start to finish (runs in a worker process)."""
+    """One batch, start to finish (runs in a worker process), with fewer collections."""
     cache = cache_mod.Cache(cache_folder)
-    return batch_frames([process_file_cached(source, limits, cache) for source in batch])
+    with fewer_collections():
+        return batch_frames([process_file_cached(source, limits, cache) for source in batch])
 

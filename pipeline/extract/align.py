@@ -107,6 +107,7 @@ def _split_token(text: str, columns: tuple[Column, ...], first: int, max_cells: 
                 acc.pop()
 
     rec(0, first, [])
+    rec = None  # it refers to itself: breaking the cycle frees it (and what it holds) now, not at a collection
     return out
 
 
@@ -144,6 +145,7 @@ def enumerate_splits(tokens: list[Token], columns: tuple[Column, ...]):
             del sources[len(sources) - len(pieces):]
 
     rec(0, 0, [], [])
+    rec = None  # it refers to itself: breaking the cycle frees it (and what it holds) now, not at a collection
     return results
 
 
