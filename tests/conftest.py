@@ -11,6 +11,12 @@ from pipeline.tools.synth import T3_GROUPS, T3_LABELS
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
+
+def shared_pdfs() -> list[Path]:
+    """The corpus's published PDFs and its web pages re-published as PDF, when ../shared is present."""
+    corpus = SHARED / "corpus"
+    return sorted((corpus / "pdf").glob("*.pdf")) + sorted((corpus / "formats" / "raw").glob("*.pdf"))
+
 # the labels as the official template prints them, and the group label printed before a row
 GROUPS_BEFORE = {code: label for code, (label, _) in T3_GROUPS.items()}
 

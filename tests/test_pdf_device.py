@@ -6,6 +6,7 @@ text, characters without Unicode, text inside a form, vertical fonts; on generat
 import io
 
 import pytest
+from conftest import shared_pdfs
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LTChar, LTContainer
 from pdfminer.pdfinterp import PDFResourceManager
@@ -86,7 +87,8 @@ def _vertical_text() -> bytes:
     return raw_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 612 792 ] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 612 792 ] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light-UniGB-UCS2-V /Encoding /UniGB-UCS2-V "
         b"/DescendantFonts [ 6 0 R ] >>",
@@ -117,13 +119,7 @@ def test_generated_reports_give_pdfminers_characters(pdf):
     assert assert_same_characters(pdf()) > 500
 
 
-def _shared_pdfs() -> list:
-    from conftest import SHARED
-
-    return sorted((SHARED / "corpus" / "pdf").glob("*.pdf")) + sorted((SHARED / "corpus" / "formats" / "raw").glob("*.pdf"))
-
-
-@pytest.mark.parametrize("path", _shared_pdfs() or [None], ids=lambda p: p.name if p else "none")
+@pytest.mark.parametrize("path", shared_pdfs() or [None], ids=lambda p: p.name if p else "none")
 def test_every_character_of_the_corpus_pdfs_is_pdfminers(path):
     if path is None:
         pytest.skip("../shared is not present")

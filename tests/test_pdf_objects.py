@@ -7,6 +7,7 @@ import contextlib
 import io
 
 import pytest
+from conftest import shared_pdfs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pdfminer import encodingdb
@@ -24,7 +25,13 @@ from pipeline.ingest.readers import pdf_objects
 from pipeline.ingest.readers.pdf_content import page_content
 from pipeline.ingest.readers.pdf_lexer import FastInterpreter, Unsupported
 from pipeline.ingest.readers.pdf_objects import (
-    FastCMapParser, FastDocument, all_tokens, fast_fonts, next_token, parse_object)
+    FastCMapParser,
+    FastDocument,
+    all_tokens,
+    fast_fonts,
+    next_token,
+    parse_object,
+)
 
 
 def same(a, b) -> bool:
@@ -124,7 +131,8 @@ def test_plain_objects_are_built_here(body, expected_type):
 
 
 @pytest.mark.parametrize("body", [b"[ 0 R ]", b"<< /A >>", b"[ 1 2", b"<< /Title (a(b)c) >>", b"/A#20B",
-                                  b"<< /Filter /FlateDecode >>\nstream\nabc\nendstream", b"<< /Length -1 >>\nstream\nabc",
+                                  b"<< /Filter /FlateDecode >>\nstream\nabc\nendstream",
+                                  b"<< /Length -1 >>\nstream\nabc",
                                   b"<< /Length 3 >>\nstream\nabc", b"[ << /Length 3 >> stream\nabc\nendstream ]"])
 def test_odd_syntax_and_streams_without_a_length_or_an_end_are_left_to_pdfparser(body):
     with pytest.raises(Unsupported):
@@ -291,13 +299,7 @@ def test_fast_fonts_puts_pdfminers_own_functions_back():
     assert (pdffont.CMapParser, encodingdb.name2unicode) == before
 
 
-def _shared_pdfs() -> list:
-    from conftest import SHARED
-
-    return sorted((SHARED / "corpus" / "pdf").glob("*.pdf")) + sorted((SHARED / "corpus" / "formats" / "raw").glob("*.pdf"))
-
-
-@pytest.mark.parametrize("path", _shared_pdfs() or [None], ids=lambda p: p.name if p else "none")
+@pytest.mark.parametrize("path", shared_pdfs() or [None], ids=lambda p: p.name if p else "none")
 def test_every_object_and_page_of_the_corpus_pdfs_reads_as_pdfminer_reads_it(path):
     if path is None:
         pytest.skip("../shared is not present")
