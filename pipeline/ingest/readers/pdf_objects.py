@@ -1,17 +1,25 @@
-"""pdfminer's object and CMap parsers fed by a faster tokenizer, with the same results.
+"""pdfminer's objects and fonts read faster, with the same results.
 
 Opening a PDF's fonts is where pdfminer.six spends much of a page's time: every font dictionary,
 widths array, Type3 encoding and ToUnicode CMap is read by ``PSBaseParser``, one byte-range at a
 time through a state machine in Python. Browser PDFs carry a hundred or more Type3 fonts each, so
 on them object parsing alone took a third of the reading time.
 
-Here only ``nexttoken`` changes: the token at the parser's position is read by one match of
-:mod:`pdf_lexer`'s regular expression, as the same Python object at the same offset, and
-everything above it (the stack parser, ``R`` references, ``stream`` lengths, ``endobj``, every
-CMap operator, the document's cache and decryption) is pdfminer's own code. Where a token is not
-one of the plain forms (a ``#`` escape in a name, nested brackets in a string, a brace, a stray
-byte) the tokenizer raises :class:`Unsupported` and that object or CMap is read again by
-pdfminer's own parser, so it reads exactly as before, only not faster.
+Three levels, each giving the Python objects pdfminer's own code gives:
+
+* :func:`parse_object` reads a whole indirect object (arrays, dictionaries, references, a stream's
+  data by its ``/Length``) with :mod:`pdf_lexer`'s regular expression, following ``PDFParser``'s
+  rules;
+* where it meets anything else, :class:`FastObjectParser` reads the object again with pdfminer's
+  own stack parser, only its ``nexttoken`` replaced by one match of the same expression;
+* where a token is not one of the plain forms (a ``#`` escape in a name, nested brackets in a
+  string, a brace, a stray byte), pdfminer's own parser reads the object from its start.
+
+Fonts read their ToUnicode CMaps with :class:`FastCMapParser` (pdfminer's CMap parser on the same
+tokens), convert each glyph name once per document and resolve their widths without a call per
+number. The cross-reference tables and trailers are read by pdfminer as before. The functions
+:func:`fast_fonts` swaps into pdfminer's modules give the same results as pdfminer's, so a thread
+reading another PDF meanwhile gets the same results either way.
 """
 
 from __future__ import annotations
@@ -176,10 +184,9 @@ class FastObjectParser(PDFParser):
 
 
 class FastDocument(PDFDocument):
-    """pdfminer's document whose indirect objects are read by :class:`FastObjectParser` where their
-    syntax allows, and by the document's own parser otherwise (the object is read again from its
-    start, so a half-read object never leaks). The cross-reference tables and trailers are read by
-    pdfminer's parser as before."""
+    """pdfminer's document whose indirect objects are read by :func:`parse_object`, else by
+    :class:`FastObjectParser`, else by the document's own parser (each time from the object's start,
+    so a half-read object never leaks)."""
 
     def __init__(self, parser: PDFParser, data: bytes, *args, **kwargs) -> None:
         self._fast_parser = FastObjectParser(data)
@@ -188,9 +195,9 @@ class FastDocument(PDFDocument):
         self._fast_parser.set_document(self)
 
     def _getobj_parse(self, pos: int, objid: int) -> object:
-        # The stock method body runs with the fast parser in place of the document's own. A stream's
-        # /Length may be a reference read while the object is half read; pdfminer then reads it with
-        # the same parser and seeks back, and so does this.
+        # After parse_object, the stock method body runs with the fast parser in place of the
+        # document's own. A stream's /Length may be a reference read while the object is half read;
+        # pdfminer then reads it with the same parser and seeks back, and so does this.
         fast = self._fast_parser
         try:
             header = [next_token(fast._data, pos)]
