@@ -39,7 +39,8 @@ _TOKEN = re.compile(rb"""
   | ([A-Za-z][^#/%\[\]()<>{}\s]*+)(?!\#)         # 3: an operator, true or false
   | (/[^#/%\[\]()<>{}\s]*+)(?!\#)                # 4: a name without # escapes
   | (\((?:[^()\\]|\\.)*+\))                      # 5: a string without nested brackets
-  | (<(?!<)[0-9A-Fa-f\s]*+)(?=>)                  # 6: a hex string, up to its closing >
+  | (<(?!<)[0-9A-Fa-f\s]*+)(?:>(?!>)|(?=>))        # 6: a hex string and its closing > (left when >>
+                                                #    follows: pdfminer reads those two as >>)
   | (<<|\[)                                      # 7
   | (>>|\])                                      # 8
   | (['"])                                       # 9: the operators ' and "
@@ -135,17 +136,17 @@ def tokens(data: bytes, joins: list[int] | None = None) -> list:
         if kind is None:
             continue  # a lone >, or the end
         text = match[kind]
-        if kind == _INT:
-            append(int(text))
-        elif kind == _REAL:
-            append(float(text))
-        elif kind == _KW:
+        if kind == _KW:  # the kinds in the order of how often a page has them
             value = keywords.get(text)
             if value is None:
                 value = keywords.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
             if value in _INLINE_IMAGE:
                 raise Unsupported("inline image")
             append(value)
+        elif kind == _INT:
+            append(int(text))
+        elif kind == _REAL:
+            append(float(text))
         elif kind == _NAME:
             append(_name(text))
         elif kind == _STR:
