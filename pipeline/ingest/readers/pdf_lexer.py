@@ -59,6 +59,7 @@ _BLANKS = re.compile(rb"\s")
 _DICT_BEGIN, _ARRAY_BEGIN = KWD(b"<<"), KWD(b"[")
 _INLINE_IMAGE = (KWD(b"BI"), KWD(b"ID"), KWD(b"EI"))
 _KEYWORDS: dict[bytes, object] = {}  # operator text -> its interned keyword (or True, False)
+_SYMBOLS = {text: KWD(text) for text in (b"<<", b">>", b"[", b"]", b"'", b'"')}
 
 
 class Unsupported(Exception):
@@ -121,6 +122,34 @@ def _key(key: object) -> str:
     return literal_name(key)
 
 
+def _keyword(text: bytes) -> object:
+    """The interned keyword of an operator's text, or True / False, as pdfminer reads them."""
+    value = _KEYWORDS.get(text)
+    if value is None:
+        value = _KEYWORDS.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
+    return value
+
+
+def token_value(kind: int, text: bytes) -> object:
+    """The Python object pdfminer's tokenizer makes of a token of this kind (a group of ``_TOKEN``),
+    or :class:`Unsupported` (:func:`tokens` writes the common kinds out in its own loop)."""
+    if kind == _INT:
+        return int(text)
+    if kind == _NAME:
+        return _name(text)
+    if kind == _KW:
+        return _keyword(text)
+    if kind == _HEX:
+        return _hex(text)
+    if kind == _REAL:
+        return float(text)
+    if kind == _STR:
+        return _string(text)
+    if kind in (_OPEN, _CLOSE, _QUOTE):
+        return _SYMBOLS[text]
+    raise Unsupported(f"byte {text!r} where pdfminer's tokenizer has its own ways")
+
+
 def tokens(data: bytes, joins: list[int] | None = None) -> list:
     """The objects pdfminer's content parser yields for ``data``, in order (arrays and dictionaries
     built), or :class:`Unsupported` where its syntax is not one of the plain forms. ``joins`` are the
@@ -139,7 +168,7 @@ def tokens(data: bytes, joins: list[int] | None = None) -> list:
         if kind == _KW:  # the kinds in the order of how often a page has them
             value = keywords.get(text)
             if value is None:
-                value = keywords.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
+                value = _keyword(text)
             if value in _INLINE_IMAGE:
                 raise Unsupported("inline image")
             append(value)

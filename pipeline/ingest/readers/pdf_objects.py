@@ -25,7 +25,6 @@ reading another PDF meanwhile gets the same results either way.
 from __future__ import annotations
 
 import io
-import re
 from contextlib import contextmanager
 
 from pdfminer import encodingdb, pdffont
@@ -33,35 +32,10 @@ from pdfminer.cmapdb import CMapParser
 from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import PDFObjRef, PDFStream, resolve1
-from pdfminer.psparser import KWD, PSEOF
+from pdfminer.psparser import EOL, KWD, PSEOF
 
 from pipeline.ingest.readers.pdf_lexer import (
-    _CLOSE, _HEX, _INT, _KW, _NAME, _OPEN, _QUOTE, _REAL, _STR, _TOKEN, Unsupported, _close, _hex, _name, _string)
-
-_KEYWORDS: dict[bytes, object] = {}  # keyword text -> its interned keyword (or True, False)
-_SYMBOLS = {text: KWD(text) for text in (b"<<", b">>", b"[", b"]", b"'", b'"')}
-
-
-def _value(kind: int, text: bytes) -> object:
-    """The Python object pdfminer's tokenizer makes of a token of this kind (a group of ``_TOKEN``)."""
-    if kind == _INT:
-        return int(text)
-    if kind == _NAME:
-        return _name(text)
-    if kind == _KW:
-        value = _KEYWORDS.get(text)
-        if value is None:
-            value = _KEYWORDS.setdefault(text, True if text == b"true" else False if text == b"false" else KWD(text))
-        return value
-    if kind == _HEX:
-        return _hex(text)
-    if kind == _REAL:
-        return float(text)
-    if kind == _STR:
-        return _string(text)
-    if kind in (_OPEN, _CLOSE, _QUOTE):
-        return _SYMBOLS[text]
-    raise Unsupported(f"byte {text!r} where pdfminer's tokenizer has its own ways")
+    _ARRAY_BEGIN, _CLOSE, _DICT_BEGIN, _KW, _OPEN, _TOKEN, Unsupported, _close, token_value)
 
 
 def next_token(data: bytes, at: int) -> tuple[int, int, object] | None:
@@ -74,12 +48,12 @@ def next_token(data: bytes, at: int) -> tuple[int, int, object] | None:
             return None
         match = _TOKEN.match(data, match.end())
     kind = match.lastindex
-    return match.start(kind), match.end(), _value(kind, match[kind])
+    return match.start(kind), match.end(), token_value(kind, match[kind])
 
 
 def all_tokens(data: bytes) -> list[tuple[int, object]]:
     """Every token of ``data`` with its offset, as ``nexttoken`` gives them until ``PSEOF``."""
-    return [(m.start(m.lastindex), _value(m.lastindex, m[m.lastindex])) for m in _TOKEN.finditer(data) if m.lastindex]
+    return [(m.start(m.lastindex), token_value(m.lastindex, m[m.lastindex])) for m in _TOKEN.finditer(data) if m.lastindex]
 
 
 _R, _NULL, _OBJ = KWD(b"R"), KWD(b"null"), KWD(b"obj")
@@ -88,8 +62,6 @@ _STREAM = KWD(b"stream")
 # keywords PDFParser treats its own way (xref, startxref), or that mean the object is broken (obj,
 # trailer: the next object or the trailer without an endobj); endstream is pushed like any keyword
 _STRUCTURE = {KWD(t) for t in (b"obj", b"xref", b"startxref", b"trailer")}
-_EOL = re.compile(rb"[\r\n]")
-_DICT_BEGIN, _ARRAY_BEGIN = _SYMBOLS[b"<<"], _SYMBOLS[b"["]
 
 
 def parse_object(data: bytes, at: int, doc, streams: bool = True) -> object:
@@ -119,7 +91,7 @@ def parse_object(data: bytes, at: int, doc, streams: bool = True) -> object:
             current = _close(stack, text)
             append = current.append
             continue
-        value = _value(kind, text)
+        value = token_value(kind, text)
         if kind != _KW:
             append(value)
         elif value is _R:
@@ -148,7 +120,7 @@ def _stream(data: bytes, at: int, attrs: dict, doc) -> tuple[PDFStream, int]:
     length = resolve1(attrs["Length"]) if "Length" in attrs else None
     if type(length) is not int or length < 0:
         raise Unsupported("a stream without a whole /Length")
-    line_end = _EOL.search(data, at)
+    line_end = EOL.search(data, at)  # pdfminer's own line end
     if line_end is None:
         raise Unsupported("a stream keyword without a line end")
     begin = line_end.end()
