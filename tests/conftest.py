@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,45 @@ from pipeline.knowledge import domain
 from pipeline.tools.synth import T3_GROUPS, T3_LABELS
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def same_pdf_value(a, b) -> bool:
+    """Do two of pdfminer's parsed values hold the same thing: equal numbers and strings, the same
+    interned names and keywords, references to the same object, streams with the same data?"""
+    from pdfminer.pdftypes import PDFObjRef, PDFStream
+    from pdfminer.psparser import PSKeyword, PSLiteral
+
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_pdf_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_pdf_value(a[k], b[k]) for k in a)
+    if isinstance(a, PDFObjRef):
+        return a.objid == b.objid
+    if isinstance(a, PDFStream):
+        return (same_pdf_value(a.attrs, b.attrs) and a.rawdata == b.rawdata
+                and (a.objid, a.genno) == (b.objid, b.genno))
+    if isinstance(a, (PSLiteral, PSKeyword)):
+        return a is b
+    return a == b
+
+
+def read_pdf_pages(document, interpreter_class, device_class, per_page, fonts=contextlib.nullcontext) -> list:
+    """``per_page`` of what ``device_class`` gathered on each page of a pdfminer document, read by
+    ``interpreter_class`` inside ``fonts()``."""
+    from pdfminer.pdfinterp import PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+
+    resources = PDFResourceManager(caching=True)
+    device = device_class(resources, laparams=None)
+    interpreter = interpreter_class(resources, device)
+    pages = []
+    with fonts():
+        for page in PDFPage.create_pages(document):
+            interpreter.process_page(page)
+            pages.append(per_page(device.get_result()))
+    return pages
 
 
 def shared_pdfs() -> list[Path]:

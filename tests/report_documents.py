@@ -339,3 +339,15 @@ def raw_pdf(objects: list[bytes], info: int | None = None) -> bytes:
     trailer = b"/Size %d /Root 1 0 R" % (len(objects) + 1) + (b" /Info %d 0 R" % info if info else b"")
     out += b"trailer\n<< " + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
+
+
+def one_page_pdf(content: bytes, resources: bytes, objects: list[bytes]) -> bytes:
+    """A one-page PDF whose content stream draws ``content`` with ``resources``; ``objects`` are
+    numbered from 5, after the catalog, the page tree, the page and its content stream."""
+    return raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 612 792 ] /Contents 4 0 R /Resources " + resources + b" >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        *objects,
+    ])

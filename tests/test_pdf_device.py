@@ -6,13 +6,11 @@ text, characters without Unicode, text inside a form, vertical fonts; on generat
 import io
 
 import pytest
-from conftest import shared_pdfs
+from conftest import read_pdf_pages, shared_pdfs
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LTChar, LTContainer
-from pdfminer.pdfinterp import PDFResourceManager
-from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
-from report_documents import raw_pdf, report_blocks, write_pdf
+from report_documents import one_page_pdf, report_blocks, write_pdf
 
 from pipeline.ingest.readers.pdf_device import GlyphAggregator
 from pipeline.ingest.readers.pdf_lexer import FastInterpreter
@@ -41,15 +39,7 @@ def _items(container) -> list:
 
 def layout_items(data: bytes, device_class) -> list:
     document = FastDocument(PDFParser(io.BytesIO(data)), data)
-    resources = PDFResourceManager(caching=True)
-    device = device_class(resources, laparams=None)
-    interpreter = FastInterpreter(resources, device)
-    pages = []
-    with fast_fonts():
-        for page in PDFPage.create_pages(document):
-            interpreter.process_page(page)
-            pages.append(_items(device.get_result()))
-    return pages
+    return read_pdf_pages(document, FastInterpreter, device_class, _items, fast_fonts)
 
 
 def assert_same_characters(data: bytes) -> int:
@@ -69,12 +59,7 @@ def _text_with_every_spacing() -> bytes:
                b"1 0 0 1 72 200 Tm (\\001\\002 no unicode) Tj ET "
                b"q 0.5 0 0 0.5 50 50 cm /Fm1 Do Q")
     form = b"BT /F1 10 Tf 10 10 Td (inside a form) Tj ET"
-    return raw_pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 612 792 ] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    return one_page_pdf(content, b"<< /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >>", [
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
         b"/Encoding << /Type /Encoding /Differences [ 1 /nonesuch ] >> >>",
         b"<< /Type /XObject /Subtype /Form /BBox [ 0 0 200 200 ] /Resources << /Font << /F1 5 0 R >> >> "
@@ -84,12 +69,7 @@ def _text_with_every_spacing() -> bytes:
 
 def _vertical_text() -> bytes:
     content = b"BT /F1 12 Tf 300 700 Td <7AD663926587 5B57> Tj ET"  # 竖排文字 in UCS-2, written top to bottom
-    return raw_pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 612 792 ] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    return one_page_pdf(content, b"<< /Font << /F1 5 0 R >> >>", [
         b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light-UniGB-UCS2-V /Encoding /UniGB-UCS2-V "
         b"/DescendantFonts [ 6 0 R ] >>",
         b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "

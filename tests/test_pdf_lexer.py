@@ -5,10 +5,11 @@ and ruling line to the last bit) on the PDFs the tests write."""
 import io
 
 import pytest
+from conftest import read_pdf_pages, same_pdf_value
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pdfminer.converter import PDFPageAggregator
-from pdfminer.pdfinterp import PDFContentParser, PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfinterp import PDFContentParser, PDFPageInterpreter
 from pdfminer.pdftypes import PDFStream
 from pdfminer.psparser import PSEOF
 from report_documents import report_blocks, write_pdf
@@ -16,7 +17,12 @@ from reportlab.pdfgen import canvas
 
 from pipeline.ingest.readers.pdf import open_pdf
 from pipeline.ingest.readers.pdf_content import page_content
-from pipeline.ingest.readers.pdf_lexer import FastInterpreter, Unsupported, joined, tokens
+from pipeline.ingest.readers.pdf_lexer import (
+    FastInterpreter,
+    Unsupported,
+    joined,
+    tokens,
+)
 
 
 def _stream(data: bytes, objid: int = 1) -> PDFStream:
@@ -38,16 +44,6 @@ def pdfminer_objects(*datas: bytes) -> list:
             return found
 
 
-def same(a, b) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    return a is b if hasattr(a, "name") else a == b
-
-
 PIECES = [b"1", b"-2", b"+3", b"0.5", b"-.25", b"7.", b".", b"-", b"12.5.3", b"q", b"Q", b"BT", b"ET", b"Tj",
           b"TJ", b"T*", b"'", b'"', b"re", b"f*", b"true", b"false", b"null", b"/F1", b"/Span", b"/A#20B",
           b"(abc)", b"(a\\(b\\)c)", b"(x\\101y)", b"(\\1234)", b"(tab\\t\\q)", b"(line\\\ncont)",
@@ -65,7 +61,7 @@ def test_tokens_are_pdfminers_objects_or_the_stream_is_left_to_pdfminer(parts):
     except Unsupported:
         return
     expected = pdfminer_objects(data)
-    assert len(got) == len(expected) and all(same(a, b) for a, b in zip(got, expected)), (data, got, expected)
+    assert len(got) == len(expected) and all(same_pdf_value(a, b) for a, b in zip(got, expected)), (data, got, expected)
 
 
 @settings(max_examples=300, deadline=None)
@@ -79,7 +75,8 @@ def test_a_page_of_several_streams_is_read_as_pdfminer_reads_it(parts, cuts):
     except Unsupported:
         return
     expected = pdfminer_objects(*streams)
-    assert len(got) == len(expected) and all(same(a, b) for a, b in zip(got, expected)), (streams, got, expected)
+    assert len(got) == len(expected), (streams, got, expected)
+    assert all(same_pdf_value(a, b) for a, b in zip(got, expected)), (streams, got, expected)
 
 
 @pytest.mark.parametrize("data", [b"/Span<</ActualText<FEFF00A0>>>\nBDC", b"<04>Tj", b"[(a)-250(b)]TJ",
@@ -87,7 +84,7 @@ def test_a_page_of_several_streams_is_read_as_pdfminer_reads_it(parts, cuts):
 def test_plain_syntax_is_read_here(data):
     got = tokens(data)
     assert len(got) == len(pdfminer_objects(data))
-    assert all(same(a, b) for a, b in zip(got, pdfminer_objects(data)))
+    assert all(same_pdf_value(a, b) for a, b in zip(got, pdfminer_objects(data)))
 
 
 @pytest.mark.parametrize("data", [b"BI /W 1 /H 1 ID \x00 EI", b"/A#20B Do", b"(a(b)c) Tj", b"{ 1 }", b"[ 1 2",
@@ -98,15 +95,8 @@ def test_syntax_with_pdfminer_ways_of_its_own_is_left_to_pdfminer(data):
 
 
 def _contents(data: bytes, interpreter_class) -> list:
-    _, pages = open_pdf(data)
-    resources = PDFResourceManager(caching=True)
-    device = PDFPageAggregator(resources, laparams=None)
-    interpreter = interpreter_class(resources, device)
-    contents = []
-    for page in pages:
-        interpreter.process_page(page)
-        contents.append(page_content(device.get_result()))
-    return contents
+    document, _ = open_pdf(data)
+    return read_pdf_pages(document, interpreter_class, PDFPageAggregator, page_content)
 
 
 def _inline_image_page() -> bytes:

@@ -7,18 +7,17 @@ import contextlib
 import io
 
 import pytest
-from conftest import shared_pdfs
+from conftest import read_pdf_pages, same_pdf_value, shared_pdfs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pdfminer import encodingdb
 from pdfminer.cmapdb import CMapParser, FileUnicodeMap
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.pdfdocument import PDFDocument
-from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
-from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import PDFObjRef, PDFStream
-from pdfminer.psparser import PSEOF, PSBaseParser, PSKeyword, PSLiteral
+from pdfminer.psparser import PSEOF, PSBaseParser, PSLiteral
 from report_documents import raw_pdf, report_blocks, write_pdf
 
 from pipeline.ingest.readers import pdf_objects
@@ -32,22 +31,6 @@ from pipeline.ingest.readers.pdf_objects import (
     next_token,
     parse_object,
 )
-
-
-def same(a, b) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, PDFObjRef):
-        return a.objid == b.objid
-    if isinstance(a, PDFStream):
-        return same(a.attrs, b.attrs) and a.rawdata == b.rawdata and (a.objid, a.genno) == (b.objid, b.genno)
-    if isinstance(a, (PSLiteral, PSKeyword)):
-        return a is b
-    return a == b
 
 
 def pdfminer_tokens(data: bytes) -> list:
@@ -77,7 +60,7 @@ def test_tokens_and_their_offsets_are_pdfminers_or_unsupported(parts):
         return
     expected = pdfminer_tokens(data)
     assert [pos for pos, _ in got] == [pos for pos, _ in expected], data
-    assert all(same(a, b) for (_, a), (_, b) in zip(got, expected)), (data, got, expected)
+    assert all(same_pdf_value(a, b) for (_, a), (_, b) in zip(got, expected)), (data, got, expected)
 
 
 def test_a_token_pdfminers_tokenizer_reads_its_own_way_is_unsupported():
@@ -114,7 +97,7 @@ def test_an_object_is_the_one_pdfparser_returns_or_unsupported(body):
         got = parse_object(data, len(b"5 0 obj"), _Document())
     except Unsupported:
         return
-    assert same(got, pdfminer_object(data)), (data, got)
+    assert same_pdf_value(got, pdfminer_object(data)), (data, got)
 
 
 @pytest.mark.parametrize("body, expected_type", [
@@ -127,7 +110,7 @@ def test_plain_objects_are_built_here(body, expected_type):
     data = b"5 0 obj\n" + body + b"\nendobj\n"
     got = parse_object(data, len(b"5 0 obj"), _Document())
     assert isinstance(got, expected_type)
-    assert same(got, pdfminer_object(data))
+    assert same_pdf_value(got, pdfminer_object(data))
 
 
 @pytest.mark.parametrize("body", [b"[ 0 R ]", b"<< /A >>", b"[ 1 2", b"<< /Title (a(b)c) >>", b"/A#20B",
@@ -154,7 +137,7 @@ def test_a_stream_is_read_by_its_length_as_pdfparser_reads_it(body):
     data = b"5 0 obj\n" + body + b"\nendobj\n"
     got = parse_object(data, len(b"5 0 obj"), _Document())
     expected = pdfminer_object(data)
-    assert isinstance(got, PDFStream) and same(got, expected) and got.rawdata == expected.rawdata
+    assert isinstance(got, PDFStream) and same_pdf_value(got, expected) and got.rawdata == expected.rawdata
 
 
 def test_a_document_that_reads_streams_by_lines_leaves_them_to_pdfparser():
@@ -251,15 +234,7 @@ def _every_object(document) -> list:
 
 
 def _pages(document, interpreter_class, fonts) -> list:
-    resources = PDFResourceManager(caching=True)
-    device = PDFPageAggregator(resources, laparams=None)
-    interpreter = interpreter_class(resources, device)
-    contents = []
-    with fonts():
-        for page in PDFPage.create_pages(document):
-            interpreter.process_page(page)
-            contents.append(page_content(device.get_result()))
-    return contents
+    return read_pdf_pages(document, interpreter_class, PDFPageAggregator, page_content, fonts)
 
 
 def assert_read_as_pdfminer_reads_it(data: bytes) -> None:
@@ -270,7 +245,7 @@ def assert_read_as_pdfminer_reads_it(data: bytes) -> None:
         return FastDocument(PDFParser(io.BytesIO(data)), data)
 
     got, expected = _every_object(fast()), _every_object(stock())
-    assert len(got) == len(expected) and all(same(a, b) for a, b in zip(got, expected))
+    assert len(got) == len(expected) and all(same_pdf_value(a, b) for a, b in zip(got, expected))
     assert _pages(fast(), FastInterpreter, fast_fonts) == _pages(stock(), PDFPageInterpreter, contextlib.nullcontext)
 
 
