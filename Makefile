@@ -19,7 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The package's byte code written ahead: where PYTHONDONTWRITEBYTECODE is set (containers often set it)
+# the build and each of its workers would otherwise compile every module again on every run.
+BYTECODE := $(BIN)/python -m compileall -q pipeline
+
 dataset: $(STAMP)
+	$(BYTECODE)
 	$(BIN)/ogi build $(RAW) --out $(OUT)
 
 test: $(STAMP)
@@ -57,6 +62,7 @@ audit: $(STAMP)
 # incremental rebuilds; results appended to bench/results.md.
 N ?= 10000
 bench: $(STAMP)
+	$(BYTECODE)
 	$(BIN)/python -m pipeline.tools.bench --n $(N)
 
 # After a change of dependencies in pyproject.toml: install them unpinned and record what was installed.

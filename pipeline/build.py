@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline import cache as cache_mod
-from pipeline.checks import across_years, copies, rules
+from pipeline.checks import across_years, copies, copies_merge, rules
 from pipeline.ingest.discover import SourceFile
 from pipeline.knowledge import schemas
 from pipeline.process import (
@@ -114,6 +114,11 @@ def _run_batches(batches, limits, cache_folder, jobs):
             yield result
 
 
+# the report rows as set aside until every batch is in, with their batch's key (None: read again next
+# time), which says whether the copies' merge of the last build still holds for them
+_STAGED_REPORT_SCHEMA = {**schemas.REPORT_SCHEMA, "batch_key": pl.String}
+
+
 @dataclass
 class BuildSummary:
     reports: pl.DataFrame
@@ -192,9 +197,9 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
                   store.Spill(writer.version / ".across-years-operands", key="agency_key"))
         # the report rows wait on disk, not in memory, until every batch is in: held as many small
         # frames they grew the process by about 0.6 KB a report
-        reports = store.Staged(writer.version / ".reports.parquet", schemas.REPORT_SCHEMA)
+        reports = store.Staged(writer.version / ".reports.parquet", _STAGED_REPORT_SCHEMA)
         _write_batches(writer, batches, keys, cache, limits, jobs, counts, spills, reports, on_progress)
-        report_frame = _check_across_reports(writer, reports, spills, counts)
+        report_frame = _check_across_reports(writer, reports, spills, counts, cache.folder)
         writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts,
                                          **(record or {})})
         version = writer.commit(report_frame)
@@ -221,7 +226,7 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
             writer.write_part(name, written.parts[name])
         for name in counts:
             counts[name] += written.counts[name]
-        reports.add(written.reports)
+        reports.add(written.reports.with_columns(pl.lit(keys[index], dtype=pl.String).alias("batch_key")))
         spills[0].add(written.cross_year)
         spills[1].add(written.across)
         if on_progress:
@@ -253,11 +258,15 @@ def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None]
 
 
 def _check_across_reports(writer: store.DatasetWriter, reports: store.Staged,
-                          spills: tuple[store.Spill, store.Spill], counts: dict) -> pl.DataFrame:
+                          spills: tuple[store.Spill, store.Spill], counts: dict,
+                          cache_folder: Path | None) -> pl.DataFrame:
     """The rules that compare reports with each other (one copy per agency and year, chosen once for
     the whole dataset; then an agency bucket at a time) and the copies of one report with each other;
     returns the final report rows."""
-    report_frame = copies.preferred_copies(pl.concat([schemas.reports_frame([]), *reports.frames()]))
+    staged = pl.concat([pl.DataFrame(schema=_STAGED_REPORT_SCHEMA), *reports.frames()])
+    batch_keys = staged.select("source_file", "batch_key")
+    report_frame = copies.preferred_copies(staged.drop("batch_key"))
+    del staged
     preferred = report_frame.filter(pl.col("preferred"))["report_id"]
     cross_failed, written = [], []
     for operands in spills[0].buckets():
@@ -275,58 +284,10 @@ def _check_across_reports(writer: store.DatasetWriter, reports: store.Staged,
     # validated once (a schema check costs the same for 10 rows as for 10,000); a failure still
     # aborts the build before anything is committed
     schemas.validate_violations(pl.concat(written) if written else schemas.violations_frame([]))
-    cross_failed.append(_merge_copies(writer, report_frame))
+    cross_failed.append(copies_merge.merge_all_copies(writer, report_frame, batch_keys, cache_folder))
     cross_failed = pl.concat(cross_failed) if cross_failed else pl.DataFrame(schema={"report_id": pl.String})
     counts["failed"] += cross_failed.height
     return _final_reports(report_frame, cross_failed)
-
-
-MERGE_PART_REPORTS = 500  # files whose copies are merged at once (about 150 MB)
-
-
-def _merge_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame) -> pl.DataFrame:
-    """One reading per report from its copies (merged_copies.parquet) and the cells they disagree on
-    (violations), a part of the copies at a time; returns the report ids of the disagreements.
-
-    The merged cells come first, then the rows derived from them, in the order one merge of all
-    copies gives: each part's merged cells and disagreements are written as the part is done, its
-    derived rows set aside on disk and written after the last part, so memory is bounded by the part."""
-    merging = copies.copies_to_merge(report_frame)
-    derived = pl.col("status") == "derived"
-    if merging.height <= MERGE_PART_REPORTS:
-        merged, disagreements = _merge_part(writer.finish("facts"), merging)
-        disagreements = disagreements.rechunk()
-        writer.write("merged_copies", pl.concat([merged.filter(~derived), merged.filter(derived)], rechunk=True))
-    else:
-        # the copies' facts set apart in one streaming pass, so each part reads only them
-        copies_facts = writer.version / ".copies-facts.parquet"
-        derived_rows = store.Staged(writer.version / ".copies-derived.parquet", schemas.FACT_SCHEMA)
-        found = []
-        try:
-            writer.finish("facts").filter(pl.col("report_id").is_in(merging["report_id"].implode())) \
-                .sink_parquet(copies_facts)
-            for part in copies.in_chunks(merging, MERGE_PART_REPORTS):
-                merged, disagreements = _merge_part(pl.scan_parquet(copies_facts), part)
-                writer.write("merged_copies", merged.filter(~derived))
-                derived_rows.add(merged.filter(derived))
-                writer.write("violations", disagreements)
-                found.append(disagreements.select("report_id"))
-            for frame in derived_rows.frames():
-                writer.write("merged_copies", frame)
-        finally:
-            copies_facts.unlink(missing_ok=True)
-        return pl.concat(found) if found else pl.DataFrame(schema={"report_id": pl.String})
-    writer.write("violations", disagreements)
-    return disagreements.select("report_id")
-
-
-def _merge_part(facts: pl.LazyFrame, merging: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    read = facts.filter(pl.col("report_id").is_in(merging["report_id"].implode())).collect() \
-        if merging.height else schemas.facts_frame([])
-    merged, disagreements = copies.merge_copies(read, merging)
-    schemas.validate_facts(merged)
-    schemas.validate_violations(disagreements)
-    return merged, disagreements
 
 
 BUILD_RECORD = "build.json"

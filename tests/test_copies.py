@@ -76,7 +76,7 @@ def test_corpus_report_cells_read_every_cell_where_the_web_page_is_read_in_full(
 
 
 def test_copies_merged_a_part_at_a_time_give_the_same_cells_and_findings(tmp_path, monkeypatch):
-    from pipeline import build as build_module
+    from pipeline.checks import copies_merge
 
     (tmp_path / "in").mkdir()
     values = requests_values()
@@ -87,7 +87,7 @@ def test_copies_merged_a_part_at_a_time_give_the_same_cells_and_findings(tmp_pat
         copy = pipe_report_2021(changed if n == 1 else values, agency)  # the same text, its file's own bytes
         (tmp_path / "in" / f"{n}b.txt").write_text(copy + "\n\n", encoding="utf-8")
     build(tmp_path / "in", tmp_path / "whole")
-    monkeypatch.setattr(build_module, "MERGE_PART_REPORTS", 1)  # one report's two copies per part
+    monkeypatch.setattr(copies_merge, "MERGE_PART_REPORTS", 1)  # one report's two copies per part
     build(tmp_path / "in", tmp_path / "parts")
 
     def rows(out, name):

@@ -95,7 +95,7 @@ def check_output(out: Path, inputs: list[Path] = ()) -> None:
                             "is: choose a new or empty folder")
 
 
-def _arrow_schema(polars_schema: dict) -> pa.Schema:
+def arrow_schema(polars_schema: dict) -> pa.Schema:
     schema = pl.DataFrame(schema=polars_schema).to_arrow().schema
     # plain UTF-8 strings: readable by every engine (string views are not)
     return pa.schema([pa.field(f.name, pa.string() if pa.types.is_string_view(f.type) or pa.types.is_large_string(
@@ -126,7 +126,7 @@ class DatasetWriter:
         builds.mkdir(parents=True, exist_ok=True)
         self.version = builds / f"{VERSION_PREFIX}{uuid.uuid4().hex[:12]}"
         self.version.mkdir()
-        self._schemas = {name: _arrow_schema(schema) for name, schema in STREAMS.items()}
+        self._schemas = {name: arrow_schema(schema) for name, schema in STREAMS.items()}
         self._writers = {name: parquet_parts.PartsFile(self.version / f"{name}.parquet", schema)
                          for name, schema in self._schemas.items()}
         self._finished: list[str] = []
@@ -229,7 +229,7 @@ class Spill:
         for (bucket,), part in sorted(table.items()):
             arrow = part.to_arrow()
             if self._schema is None:
-                self._schema = _arrow_schema(dict(part.schema))
+                self._schema = arrow_schema(dict(part.schema))
             if bucket not in self._writers:
                 self._writers[bucket] = pq.ParquetWriter(self.folder / f"bucket-{bucket:03d}.parquet", self._schema)
             self._writers[bucket].write_table(arrow.cast(self._schema))
@@ -249,7 +249,7 @@ class Staged:
 
     def __init__(self, path: Path, schema: dict):
         self.path = path
-        self._schema = _arrow_schema(schema)
+        self._schema = arrow_schema(schema)
         self._writer: pq.ParquetWriter | None = None
 
     def add(self, frame: pl.DataFrame) -> None:

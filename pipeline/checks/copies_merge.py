@@ -1,0 +1,246 @@
+"""The copies' merge of a whole build (one reading per report from its copies, ``copies.merge_copies``),
+a part of the copies at a time, taking the groups the last build merged as they were.
+
+A copy group's merge depends only on the group's rows of ``copies_to_merge`` and on the facts of its
+files, and a file's facts only on its batch, whose key names the batch's bytes, the limits and the
+builder. So a group whose rows and batch keys hash as the last build's did merges to the same cells,
+derived rows and disagreements: the cache keeps them (``merge/``, one Parquet file, a row group per
+part) and a rebuild takes them from there, merging only the groups that are new or changed. Every
+group's rows land where one merge of all copies puts them (groups in order, within a group as the
+merge gives them), so a rebuild writes the bytes a clean build writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from pipeline import cache as cache_mod
+from pipeline.checks import copies
+from pipeline.knowledge import schemas
+from pipeline.warehouse import store
+
+MERGE_PART_REPORTS = 500  # files whose copies are merged at once (about 150 MB)
+
+# What the cache keeps of a merged group: a row per merged cell, derived row and disagreement (_kind),
+# with the group and the fact's or the finding's columns (the other's left empty); after them, in the
+# last row group, a row per group with its fingerprint (INDEX).
+CELL, DERIVED, DISAGREEMENT, INDEX = 0, 1, 2, 3
+_VIOLATION_ONLY = {name: dtype for name, dtype in schemas.VIOLATION_SCHEMA.items() if name not in schemas.FACT_SCHEMA}
+KEPT_SCHEMA = {"_group": pl.String, "_fingerprint": pl.String, "_kind": pl.Int8, **schemas.FACT_SCHEMA,
+               **_VIOLATION_ONLY}
+
+
+def group_fingerprints(merging: pl.DataFrame, batch_keys: pl.DataFrame) -> pl.DataFrame:
+    """``_group``, ``_fingerprint`` for each group of ``merging`` (as copies_to_merge returns it): a hash
+    of the group's rows and of its files' batch keys (``batch_keys``: source_file, batch_key), null
+    when a file's batch has no key (a limit or a missing tool decided part of it)."""
+    keyed = merging.join(batch_keys, on="source_file", how="left").sort("_group", "source_file")
+    fingerprints: dict[str, str | None] = {}
+    digests: dict[str, hashlib._Hash] = {}
+    group_at = keyed.columns.index("_group")
+    key_at = keyed.columns.index("batch_key")
+    for row in keyed.iter_rows():
+        group = row[group_at]
+        if group in fingerprints and fingerprints[group] is None:
+            continue
+        if row[key_at] is None:
+            fingerprints[group] = None
+            continue
+        digests.setdefault(group, hashlib.sha256()).update(repr(row).encode())
+        fingerprints[group] = ""
+    return pl.DataFrame({"_group": list(fingerprints),
+                         "_fingerprint": [digests[g].hexdigest() if f is not None else None
+                                          for g, f in fingerprints.items()]},
+                        schema={"_group": pl.String, "_fingerprint": pl.String})
+
+
+def _kept_name() -> str:
+    """The kept merges' file: it changes with the builder and with this module (which assembles them)."""
+    return f"merged-{cache_mod.key('copies merge', hashlib.sha256(Path(__file__).read_bytes()).hexdigest())[:16]}"
+
+
+STALE_SECONDS = 24 * 3600  # a private file this old was left by a build that was killed
+
+
+def _remove_stale(folder: Path) -> None:
+    now = time.time()
+    for private in folder.glob(".*.parquet"):
+        try:
+            if now - private.stat().st_mtime > STALE_SECONDS:
+                private.unlink()
+        except OSError:
+            pass  # another build's, just removed
+
+
+class KeptMerges:
+    """The last build's merged groups (read) and this build's (written, then put in their place)."""
+
+    def __init__(self, cache_folder: Path | None):
+        self.folder = cache_folder / "merge" if cache_folder is not None else None
+        self._reading: Path | None = None
+        self._index = pl.DataFrame(schema={"_group": pl.String, "_fingerprint": pl.String})
+        self._writer: pq.ParquetWriter | None = None
+        self._written: list[pl.DataFrame] = []  # this build's index
+        self._arrow = store.arrow_schema(KEPT_SCHEMA)
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale(self.folder)
+        self.path = self.folder / f"{_kept_name()}.parquet"
+        self._temporary = self._private_name("write")
+        try:
+            # read through a link of its own: a build replacing the file meanwhile does not change
+            # what this one reads
+            reading = self._private_name("read")
+            os.link(self.path, reading)
+            self._reading = reading
+            self._index = self._scan().filter(pl.col("_kind") == INDEX).select("_group", "_fingerprint").collect()
+        except (OSError, pl.exceptions.PolarsError):  # none yet, or unreadable: merged again and replaced
+            self._index = self._index.clear()
+
+    def _private_name(self, purpose: str) -> Path:
+        return self.folder / f".{purpose}-{uuid.uuid4().hex[:12]}.parquet"
+
+    def _scan(self) -> pl.LazyFrame:
+        return pl.scan_parquet(self._reading)
+
+    def reusable(self, fingerprints: pl.DataFrame) -> pl.DataFrame:
+        """The groups of ``fingerprints`` the last build merged with the same fingerprint."""
+        return fingerprints.join(self._index, on=["_group", "_fingerprint"], how="semi")
+
+    def take(self, groups: pl.Series) -> pl.DataFrame:
+        """The kept rows of ``groups`` (reusable, sorted), in the order kept; the file's row groups are
+        parts in the order of their groups, so only the few that overlap ``groups`` are read."""
+        if self._reading is None or groups.is_empty():
+            return pl.DataFrame(schema=KEPT_SCHEMA)
+        try:
+            return self._scan().filter(
+                pl.col("_group").is_between(pl.lit(groups[0]), pl.lit(groups[-1])), pl.col("_kind") != INDEX,
+                pl.col("_group").is_in(groups.implode())).collect()
+        except pl.exceptions.PolarsError:
+            return pl.DataFrame(schema=KEPT_SCHEMA)  # those groups are merged again
+
+    def keep(self, rows: pl.DataFrame, fingerprints: pl.DataFrame) -> None:
+        """A part's merged rows (``KEPT_SCHEMA``, groups with a fingerprint only) and those groups'
+        fingerprints, for the next build."""
+        if self.folder is None or rows.is_empty():
+            return
+        if self._writer is None:
+            # read back by group only: statistics for the columns row groups are chosen by, no dictionaries
+            self._writer = pq.ParquetWriter(self._temporary, self._arrow, compression="lz4", use_dictionary=False,
+                                            write_statistics=["_group", "_kind"])
+        self._writer.write_table(rows.select(list(KEPT_SCHEMA)).to_arrow().cast(self._arrow))
+        self._written.append(fingerprints.join(rows.select("_group").unique(), on="_group", how="semi"))
+
+    def close(self, done: bool) -> None:
+        """Put this build's merged groups in place of the last build's (``done``), or forget them."""
+        if self.folder is None:
+            return
+        if self._reading is not None:
+            self._reading.unlink(missing_ok=True)
+        try:
+            if self._writer is not None:
+                index = pl.concat(self._written).with_columns(pl.lit(INDEX, dtype=pl.Int8).alias("_kind"))
+                self._writer.write_table(pl.concat([pl.DataFrame(schema=KEPT_SCHEMA), index], how="diagonal")
+                                         .to_arrow().cast(self._arrow))
+                self._writer.close()
+                if done:
+                    os.replace(self._temporary, self.path)
+                    for other in self.folder.glob("merged-*.parquet"):
+                        if other != self.path:  # kept by another builder: never read again
+                            other.unlink(missing_ok=True)
+        except OSError:
+            pass  # a merge that cannot be kept only costs time next build
+        finally:
+            self._temporary.unlink(missing_ok=True)
+
+
+def merge_all_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame, batch_keys: pl.DataFrame,
+                     cache_folder: Path | None) -> pl.DataFrame:
+    """One reading per report from its copies (merged_copies.parquet) and the cells they disagree on
+    (violations), a part of the copies at a time; returns the report ids of the disagreements.
+
+    The merged cells come first, then the rows derived from them, in the order one merge of all
+    copies gives: each part's merged cells and disagreements are written as the part is done, its
+    derived rows set aside on disk and written after the last part, so memory is bounded by the part.
+    ``batch_keys`` (source_file, batch_key) says which groups the last build's merge still holds."""
+    merging = copies.copies_to_merge(report_frame)
+    kept = KeptMerges(cache_folder)
+    fingerprints = group_fingerprints(merging, batch_keys)
+    reusable = kept.reusable(fingerprints)["_group"]
+    to_merge = merging.filter(~pl.col("_group").is_in(reusable.implode()))
+    one_part = merging.height <= MERGE_PART_REPORTS
+    # the facts of the files to merge set apart in one streaming pass, so each part reads only them
+    set_apart = writer.version / ".copies-facts.parquet"
+    derived_rows = store.Staged(writer.version / ".copies-derived.parquet", schemas.FACT_SCHEMA)
+    found, done = [], False
+    try:
+        facts = writer.finish("facts")
+        if to_merge.height:
+            facts.filter(pl.col("report_id").is_in(to_merge["report_id"].implode())).sink_parquet(set_apart)
+        for part in ([merging] if one_part else copies.in_chunks(merging, MERGE_PART_REPORTS)):
+            merged, disagreements = _merge_part(part, fingerprints, reusable, kept, facts, set_apart, to_merge)
+            derived = pl.col("status") == "derived"
+            if one_part:
+                writer.write("merged_copies", pl.concat([merged.filter(~derived), merged.filter(derived)],
+                                                        rechunk=True))
+            else:
+                writer.write("merged_copies", merged.filter(~derived))
+                derived_rows.add(merged.filter(derived))
+            writer.write("violations", disagreements)
+            found.append(disagreements.select("report_id"))
+        for frame in derived_rows.frames():
+            writer.write("merged_copies", frame)
+        done = True
+    finally:
+        set_apart.unlink(missing_ok=True)
+        kept.close(done)
+    return pl.concat(found) if found else pl.DataFrame(schema={"report_id": pl.String})
+
+
+def _merge_part(part: pl.DataFrame, fingerprints: pl.DataFrame, reusable: pl.Series, kept: KeptMerges,
+                facts: pl.LazyFrame, set_apart: Path, to_merge: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A part's merged facts (cells, then derived rows) and disagreements: the groups the last build
+    merged alike taken from ``kept``, the others merged now; the part's rows kept for the next build."""
+    groups = part["_group"].unique().sort()
+    taken = kept.take(groups.filter(groups.is_in(reusable.implode())))
+    merging = part.filter(~pl.col("_group").is_in(taken["_group"].unique().implode()))
+    if merging.height:
+        ids = merging["report_id"]
+        # read from the set-apart facts; a kept group that could not be read after all is not there
+        source = pl.scan_parquet(set_apart) if ids.is_in(to_merge["report_id"].implode()).all() else facts
+        merged, disagreements = copies.merge_copies(
+            source.filter(pl.col("report_id").is_in(ids.implode())).collect(), merging)
+        schemas.validate_facts(merged)
+        schemas.validate_violations(disagreements)
+    else:
+        merged, disagreements = schemas.facts_frame([]), schemas.violations_frame([])
+    group_of = merging.select(pl.col("preferred_id").alias("report_id"), "_group").unique()
+    kinds = pl.when(pl.col("status") == "derived").then(DERIVED).otherwise(CELL).cast(pl.Int8).alias("_kind")
+    fresh = pl.concat([
+        merged.with_columns(kinds),
+        disagreements.with_columns(pl.lit(DISAGREEMENT, dtype=pl.Int8).alias("_kind")),
+    ], how="diagonal").join(group_of, on="report_id", how="left", maintain_order="left")
+    fresh = pl.concat([pl.DataFrame(schema=KEPT_SCHEMA), fresh], how="diagonal")
+    part_fingerprints = fingerprints.join(groups.to_frame(), on="_group", how="semi")
+    if taken.is_empty():
+        kept.keep(fresh.join(part_fingerprints.filter(pl.col("_fingerprint").is_not_null()), on="_group",
+                             how="semi", maintain_order="left"),
+                  part_fingerprints)
+        return merged, disagreements
+    # every group's rows in the order of the groups, each group's as its merge gave them
+    rows = pl.concat([taken, fresh]).sort("_group", maintain_order=True)
+    kept.keep(rows.join(part_fingerprints.filter(pl.col("_fingerprint").is_not_null()), on="_group", how="semi",
+                        maintain_order="left"), part_fingerprints)
+    facts_rows = rows.filter(pl.col("_kind") != DISAGREEMENT)
+    merged = pl.concat([facts_rows.filter(pl.col("_kind") == CELL), facts_rows.filter(pl.col("_kind") == DERIVED)]) \
+        .select(schemas.FACT_COLUMNS)
+    disagreements = rows.filter(pl.col("_kind") == DISAGREEMENT).select(list(schemas.VIOLATION_SCHEMA))
+    return merged, disagreements

@@ -1,0 +1,127 @@
+"""The copies' merge of a rebuild takes the copy groups the last build merged alike from the cache and
+merges only the new or changed ones, and still writes a clean build's bytes."""
+
+import polars as pl
+import pytest
+from conftest import pipe_report_2021, requests_values
+from typer.testing import CliRunner
+
+from pipeline.checks import copies, copies_merge
+from pipeline.cli import app
+
+AGENCIES = ["甲县某某局", "乙县某某局", "丙县某某局", "丁县某某局", "戊县某某局"]
+
+
+def build(inputs, out, *extra):
+    result = CliRunner().invoke(app, ["build", str(inputs), "--out", str(out), "--jobs", "1", *extra])
+    assert result.exit_code == 0, result.output
+
+
+def write_copies(folder, first_change=0):
+    """Two copies (a.txt, b.txt) per agency; the second agency's copies disagree on one cell, and the
+    first's do by ``first_change``."""
+    folder.mkdir(exist_ok=True)
+    for n, agency in enumerate(AGENCIES):
+        values = requests_values()
+        changed = {k: list(v) for k, v in values.items()}
+        changed["carried_forward"][0] += {0: first_change, 1: 1}.get(n, 0)
+        (folder / f"{n}a.txt").write_text(pipe_report_2021(values, agency), encoding="utf-8")
+        (folder / f"{n}b.txt").write_text(pipe_report_2021(changed, agency) + "\n\n", encoding="utf-8")
+
+
+def dataset_bytes(out):
+    return {name: (out / f"{name}.parquet").read_bytes()
+            for name in ("facts", "reports", "violations", "merged_copies", "cross_year_checks")}
+
+
+@pytest.fixture
+def merged_groups(monkeypatch):
+    """The copy groups each build merges (not taken from the cache); a batch per file, parts of four
+    reports."""
+    import pipeline.build
+
+    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 1)
+    monkeypatch.setattr(copies_merge, "MERGE_PART_REPORTS", 4)
+    seen: list[set[str]] = []
+    merge = copies.merge_copies
+
+    def spy(facts, merging):
+        seen[-1].update(merging["_group"].to_list())
+        return merge(facts, merging)
+
+    monkeypatch.setattr(copies, "merge_copies", spy)
+
+    def next_build():
+        seen.append(set())
+        return seen
+
+    return next_build
+
+
+def test_a_rebuild_merges_only_the_changed_copy_groups_and_writes_a_clean_builds_bytes(tmp_path, merged_groups):
+    inputs, out = tmp_path / "in", tmp_path / "dataset"
+    write_copies(inputs)
+    merged_groups()
+    build(inputs, out)
+    seen = merged_groups()
+    # one copy of the first agency changes, the third gets a third copy
+    write_copies(inputs, first_change=2)
+    (inputs / "2c.txt").write_text(pipe_report_2021(requests_values(), AGENCIES[2]) + "\n\n\n", encoding="utf-8")
+    build(inputs, out)
+    assert len(seen[0]) == 5
+    assert sorted(group.split("|")[0] for group in seen[1]) == ["丙县某某局", "甲县某某局"]
+    build(inputs, tmp_path / "clean", "--no-cache")
+    assert dataset_bytes(out) == dataset_bytes(tmp_path / "clean")
+    # the changed copies now disagree, and the merged cell says so
+    merged = pl.read_parquet(out / "merged_copies.parquet").filter(
+        pl.col("agency") == "甲县某某局", pl.col("row") == "carried_forward", pl.col("col") == "natural_person")
+    assert merged.select("status", "value").rows() == [("ambiguous", None)]
+
+
+def test_an_unchanged_rebuild_after_a_new_file_merges_nothing_again(tmp_path, merged_groups):
+    inputs, out = tmp_path / "in", tmp_path / "dataset"
+    write_copies(inputs)
+    merged_groups()
+    build(inputs, out)
+    seen = merged_groups()
+    (inputs / "lone.txt").write_text(pipe_report_2021(requests_values(), "己县某某局"), encoding="utf-8")
+    build(inputs, out)
+    assert seen[1] == set()
+    build(inputs, tmp_path / "clean", "--no-cache")
+    assert dataset_bytes(out) == dataset_bytes(tmp_path / "clean")
+
+
+def test_an_unreadable_kept_merge_is_merged_again(tmp_path, merged_groups):
+    inputs, out = tmp_path / "in", tmp_path / "dataset"
+    write_copies(inputs)
+    merged_groups()
+    build(inputs, out)
+    [kept] = (tmp_path / ".dataset.cache" / "merge").glob("merged-*.parquet")
+    kept.write_bytes(kept.read_bytes()[:100])
+    (inputs / "lone.txt").write_text(pipe_report_2021(requests_values(), "己县某某局"), encoding="utf-8")
+    seen = merged_groups()
+    build(inputs, out)
+    assert len(seen[1]) == 5
+    build(inputs, tmp_path / "clean", "--no-cache")
+    assert dataset_bytes(out) == dataset_bytes(tmp_path / "clean")
+
+
+def _merging(**changes):
+    row = {"report_id": "r1", "source_file": "a.txt", "template": "2021", "rank": 1, "_group": "甲|2022",
+           "preferred_id": "r1", "preferred_template": "2021", "preferred_agency": "甲", "preferred_year": 2022}
+    second = {**row, "report_id": "r2", "source_file": "b.txt", "rank": 2}
+    return pl.DataFrame([{**row, **changes}, second])
+
+
+def test_a_groups_fingerprint_follows_its_rows_and_batch_keys_and_is_null_without_a_key():
+    keys = pl.DataFrame({"source_file": ["a.txt", "b.txt"], "batch_key": ["k1", "k2"]})
+    fingerprint = copies_merge.group_fingerprints(_merging(), keys)["_fingerprint"][0]
+    assert fingerprint is not None
+    assert copies_merge.group_fingerprints(_merging(), keys)["_fingerprint"][0] == fingerprint
+    assert copies_merge.group_fingerprints(_merging(rank=3), keys)["_fingerprint"][0] != fingerprint
+    other_batch = keys.with_columns(pl.when(pl.col("source_file") == "b.txt").then(pl.lit("k3"))
+                                    .otherwise(pl.col("batch_key")).alias("batch_key"))
+    assert copies_merge.group_fingerprints(_merging(), other_batch)["_fingerprint"][0] != fingerprint
+    no_key = keys.with_columns(pl.when(pl.col("source_file") == "a.txt").then(None)
+                               .otherwise(pl.col("batch_key")).alias("batch_key"))
+    assert copies_merge.group_fingerprints(_merging(), no_key)["_fingerprint"].to_list() == [None]
