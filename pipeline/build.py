@@ -9,7 +9,6 @@ cells, one agency bucket at a time) and commits the dataset atomically.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import multiprocessing
 import os
@@ -32,6 +31,7 @@ from pipeline.process import (
     batch_key,
     process_batch,
 )
+from pipeline.worker import CachedBatch, process_batch_into_cache
 from pipeline.warehouse import store
 
 BATCH_TARGET = 150  # reports per batch, on average (rarely more than twice that)
@@ -85,33 +85,68 @@ def _drop_duplicates(result: BatchResult, reasons: list[str | None]) -> BatchRes
                        result.across.filter(~pl.col("report_id").is_in(dup_ids)))
 
 
-def _run_batches(batches, limits, cache_folder, jobs):
-    """Batch results in input order; workers run ahead, a bounded number of batches at a time."""
-    if jobs <= 1 or len(batches) <= 1:
-        for batch in batches:
-            yield process_batch(batch, limits, cache_folder)
-        return
-    context = multiprocessing.get_context("spawn")  # polars' thread pool does not survive fork
-    # one polars thread per worker: the workers already fill the cores, more threads only contend
-    previous = os.environ.get("POLARS_MAX_THREADS")
-    os.environ["POLARS_MAX_THREADS"] = "1"
-    try:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-    finally:
-        if previous is None:
-            os.environ.pop("POLARS_MAX_THREADS", None)
-        else:
-            os.environ["POLARS_MAX_THREADS"] = previous
-    with pool:
-        pending = deque()
-        queue = iter(batches)
-        for batch in itertools.islice(queue, jobs + 1):  # a bounded window: memory stays flat
-            pending.append(pool.submit(process_batch, batch, limits, cache_folder))
-        while pending:
-            result = pending.popleft().result()
-            for batch in itertools.islice(queue, 1):
-                pending.append(pool.submit(process_batch, batch, limits, cache_folder))
-            yield result
+class _Batches:
+    """Batch results in input order, read by ``jobs`` worker processes started at once.
+
+    Workers run ahead of the build, holding a bounded number of results in its memory at a time; a
+    batch a worker put into the cache itself (``CachedBatch``) holds nothing, so in a rebuild the
+    workers read every new batch while the build copies the cached ones before it (``refill`` is
+    called between those)."""
+
+    def __init__(self, batches: list, limits: Limits, cache_folder: Path | None, jobs: int):
+        self._queue = iter(batches)
+        self._limits, self._cache_folder, self._jobs = limits, cache_folder, jobs
+        self._futures: deque = deque()
+        self._pool = None
+        if jobs > 1 and len(batches) > 1:
+            context = multiprocessing.get_context("spawn")  # polars' thread pool does not survive fork
+            # one polars thread per worker: the workers already fill the cores, more threads only contend
+            previous = os.environ.get("POLARS_MAX_THREADS")
+            os.environ["POLARS_MAX_THREADS"] = "1"
+            try:
+                self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+            finally:
+                if previous is None:
+                    os.environ.pop("POLARS_MAX_THREADS", None)
+                else:
+                    os.environ["POLARS_MAX_THREADS"] = previous
+            self.refill()
+
+    def _held(self) -> int:
+        """Batches running, or read and held here (a batch put into the cache holds nothing)."""
+        return sum(1 for future in self._futures
+                   if not future.done() or future.exception() is not None
+                   or not isinstance(future.result(), CachedBatch))
+
+    @property
+    def started(self) -> int:
+        """Batches handed to the workers so far (and not yet taken by ``next``)."""
+        return len(self._futures)
+
+    def refill(self) -> None:
+        if self._pool is None:
+            return
+        while self._held() < self._jobs + 1:
+            batch = next(self._queue, None)
+            if batch is None:
+                return
+            self._futures.append(self._pool.submit(process_batch_into_cache, batch, self._limits,
+                                                   self._cache_folder))
+
+    def __next__(self) -> BatchResult | CachedBatch:
+        if self._pool is None:
+            return process_batch(next(self._queue), self._limits, self._cache_folder)
+        self.refill()
+        result = self._futures.popleft().result()
+        self.refill()
+        return result
+
+    def __enter__(self) -> _Batches:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 # the report rows as set aside until every batch is in, with their batch's key (None: read again next
@@ -215,22 +250,23 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
     operands and the report rows."""
     todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
     first_seen: dict[str, str] = {}
-    computed = _run_batches([batches[i] for i in todo], limits, cache.folder, jobs)
-    for index, batch in enumerate(batches):
-        written = _load_encoded(cache, keys[index], writer) if index not in todo else None
-        reasons = _duplicate_reasons(written.reports, first_seen) if written is not None else None
-        if written is None or any(reasons):
-            written, reasons = _batch_to_write(writer, batches, keys, index, todo, computed, cache, limits,
-                                               first_seen, reasons)
-        for name in ENCODED:
-            writer.write_part(name, written.parts[name])
-        for name in counts:
-            counts[name] += written.counts[name]
-        reports.add(written.reports.with_columns(pl.lit(keys[index], dtype=pl.String).alias("batch_key")))
-        spills[0].add(written.cross_year)
-        spills[1].add(written.across)
-        if on_progress:
-            on_progress(len(batch))
+    with _Batches([batches[i] for i in todo], limits, cache.folder, jobs) as computed:
+        for index, batch in enumerate(batches):
+            computed.refill()  # workers that finished a batch meanwhile start the next
+            written = _load_encoded(cache, keys[index], writer) if index not in todo else None
+            reasons = _duplicate_reasons(written.reports, first_seen) if written is not None else None
+            if written is None or any(reasons):
+                written, reasons = _batch_to_write(writer, batches, keys, index, todo, computed, cache, limits,
+                                                   first_seen, reasons)
+            for name in ENCODED:
+                writer.write_part(name, written.parts[name])
+            for name in counts:
+                counts[name] += written.counts[name]
+            reports.add(written.reports.with_columns(pl.lit(keys[index], dtype=pl.String).alias("batch_key")))
+            spills[0].add(written.cross_year)
+            spills[1].add(written.across)
+            if on_progress:
+                on_progress(len(batch))
 
 
 def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None], index: int, todo: list[int],
@@ -238,10 +274,16 @@ def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None]
                     reasons: list[str | None] | None) -> tuple[EncodedBatch, list[str | None]]:
     """Batch ``index`` read now or loaded whole from the cache, less the duplicates of earlier batches
     (``reasons`` when already found), encoded; caches what it can."""
-    result = _load_batch(cache, keys[index]) if index not in todo else None
-    fresh = result is None
+    result = next(computed) if index in todo else _load_batch(cache, keys[index])
+    fresh = not isinstance(result, CachedBatch)  # a worker put a batch it read into the cache itself
+    if not fresh:
+        keys[index] = result.key
+        result = _load_batch(cache, result.key)
+    if result is None:  # the cache entry is gone: read the batch here
+        result, fresh = process_batch(batches[index], limits, cache.folder), True
+    elif index not in todo:
+        fresh = False
     if fresh:
-        result = next(computed) if index in todo else process_batch(batches[index], limits, cache.folder)
         keys[index] = batch_key(batches[index], result.reports["sha256"].to_list(), limits)
         if not result.cacheable:  # a limit or a missing tool decided part of it: read it again next time
             keys[index] = None

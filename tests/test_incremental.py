@@ -160,3 +160,49 @@ def test_parts_kept_in_another_encoding_are_not_copied(tmp_path, monkeypatch, sm
     build(inputs, out)
     _assert_equals_a_clean_build(inputs, out, tmp_path)
     assert pq.ParquetFile(out / "facts.parquet").metadata.row_group(0).column(0).compression == "SNAPPY"
+
+
+def _wait_for_workers(batches_ahead, expected, seconds=120):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        batches_ahead.refill()
+        if batches_ahead.started >= expected and all(f.done() for f in batches_ahead._futures):
+            return
+        time.sleep(0.2)
+
+
+def test_workers_read_every_new_batch_ahead_when_the_cache_takes_their_results(tmp_path, small_batches):
+    from pipeline.build import _Batches
+    from pipeline.process import BatchResult, Limits
+    from pipeline.worker import CachedBatch
+
+    inputs = _write(tmp_path / "in", generate(5, 30))
+    batches = plan_batches(discover([inputs]))
+    assert len(batches) > 4
+    with _Batches(batches, Limits(), tmp_path / "cache", jobs=2) as ahead:
+        _wait_for_workers(ahead, len(batches))
+        assert ahead.started == len(batches)  # none taken yet, all read
+        taken = [next(ahead) for _ in batches]
+    assert all(isinstance(result, CachedBatch) for result in taken)
+    assert len(list((tmp_path / "cache" / "batch").glob("*/*"))) == len(batches)
+    # without a cache each result is held until taken: a bounded number of batches run ahead
+    with _Batches(batches, Limits(), None, jobs=2) as ahead:
+        _wait_for_workers(ahead, 3)
+        assert ahead.started == 3
+        taken = [next(ahead) for _ in batches]
+    assert all(isinstance(result, BatchResult) for result in taken)
+
+
+def test_a_build_with_two_workers_equals_a_clean_build_and_so_does_its_rebuild(tmp_path, small_batches):
+    reports = list(generate(11, 40))
+    inputs = _write(tmp_path / "in", reports[:30])
+    out = tmp_path / "dataset"
+    build(inputs, out, "--jobs", "2")
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
+    # the workers put what they read into the cache; the build added the encoded parts
+    assert all(_kept_parts(entry) == {"facts", "violations", "counts"} for entry in _batch_entries(tmp_path))
+    _write(inputs, reports[30:])
+    build(inputs, out, "--jobs", "2")
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
