@@ -222,6 +222,8 @@ def _merge_part(part: pl.DataFrame, fingerprints: pl.DataFrame, reusable: pl.Ser
         schemas.validate_violations(disagreements)
     else:
         merged, disagreements = schemas.facts_frame([]), schemas.violations_frame([])
+    if kept.folder is None:  # a build without a cache: nothing taken, nothing to keep
+        return merged, disagreements
     group_of = merging.select(pl.col("preferred_id").alias("report_id"), "_group").unique()
     kinds = pl.when(pl.col("status") == "derived").then(DERIVED).otherwise(CELL).cast(pl.Int8).alias("_kind")
     fresh = pl.concat([
