@@ -34,14 +34,14 @@ def dataset_bytes(out):
             for name in ("facts", "reports", "violations", "merged_copies", "cross_year_checks")}
 
 
-@pytest.fixture
-def merged_groups(monkeypatch):
+@pytest.fixture(params=[4, 500], ids=["parts", "one part"])
+def merged_groups(monkeypatch, request):
     """The copy groups each build merges (not taken from the cache); a batch per file, parts of four
-    reports."""
+    reports or all copies in one part."""
     import pipeline.build
 
     monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 1)
-    monkeypatch.setattr(copies_merge, "MERGE_PART_REPORTS", 4)
+    monkeypatch.setattr(copies_merge, "MERGE_PART_REPORTS", request.param)
     seen: list[set[str]] = []
     merge = copies.merge_copies
 

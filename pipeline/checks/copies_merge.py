@@ -173,7 +173,8 @@ def merge_all_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame, ba
     ``batch_keys`` (source_file, batch_key) says which groups the last build's merge still holds."""
     merging = copies.copies_to_merge(report_frame)
     kept = KeptMerges(cache_folder)
-    fingerprints = group_fingerprints(merging, batch_keys)
+    fingerprints = group_fingerprints(merging, batch_keys) if kept.folder is not None \
+        else pl.DataFrame(schema={"_group": pl.String, "_fingerprint": pl.String})  # nothing taken or kept
     reusable = kept.reusable(fingerprints)["_group"]
     to_merge = merging.filter(~pl.col("_group").is_in(reusable.implode()))
     one_part = merging.height <= MERGE_PART_REPORTS
@@ -194,7 +195,7 @@ def merge_all_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame, ba
             else:
                 writer.write("merged_copies", merged.filter(~derived))
                 derived_rows.add(merged.filter(derived))
-            writer.write("violations", disagreements)
+            writer.write("violations", disagreements.rechunk() if one_part else disagreements)
             found.append(disagreements.select("report_id"))
         for frame in derived_rows.frames():
             writer.write("merged_copies", frame)
