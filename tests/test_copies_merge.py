@@ -58,20 +58,30 @@ def merged_groups(monkeypatch, request):
     return next_build
 
 
-def test_a_rebuild_merges_only_the_changed_copy_groups_and_writes_a_clean_builds_bytes(tmp_path, merged_groups):
+def first_build(tmp_path, merged_groups):
+    """The copies built once with a cache; returns the inputs' folder, the dataset and what each
+    build merges from now on."""
     inputs, out = tmp_path / "in", tmp_path / "dataset"
     write_copies(inputs)
     merged_groups()
     build(inputs, out)
-    seen = merged_groups()
+    return inputs, out, merged_groups()
+
+
+def assert_equals_a_clean_build(inputs, out, tmp_path):
+    build(inputs, tmp_path / "clean", "--no-cache")
+    assert dataset_bytes(out) == dataset_bytes(tmp_path / "clean")
+
+
+def test_a_rebuild_merges_only_the_changed_copy_groups_and_writes_a_clean_builds_bytes(tmp_path, merged_groups):
+    inputs, out, seen = first_build(tmp_path, merged_groups)
     # one copy of the first agency changes, the third gets a third copy
     write_copies(inputs, first_change=2)
     (inputs / "2c.txt").write_text(pipe_report_2021(requests_values(), AGENCIES[2]) + "\n\n\n", encoding="utf-8")
     build(inputs, out)
     assert len(seen[0]) == 5
     assert sorted(group.split("|")[0] for group in seen[1]) == ["丙县某某局", "甲县某某局"]
-    build(inputs, tmp_path / "clean", "--no-cache")
-    assert dataset_bytes(out) == dataset_bytes(tmp_path / "clean")
+    assert_equals_a_clean_build(inputs, out, tmp_path)
     # the changed copies now disagree, and the merged cell says so
     merged = pl.read_parquet(out / "merged_copies.parquet").filter(
         pl.col("agency") == "甲县某某局", pl.col("row") == "carried_forward", pl.col("col") == "natural_person")
@@ -79,31 +89,21 @@ def test_a_rebuild_merges_only_the_changed_copy_groups_and_writes_a_clean_builds
 
 
 def test_an_unchanged_rebuild_after_a_new_file_merges_nothing_again(tmp_path, merged_groups):
-    inputs, out = tmp_path / "in", tmp_path / "dataset"
-    write_copies(inputs)
-    merged_groups()
-    build(inputs, out)
-    seen = merged_groups()
+    inputs, out, seen = first_build(tmp_path, merged_groups)
     (inputs / "lone.txt").write_text(pipe_report_2021(requests_values(), "己县某某局"), encoding="utf-8")
     build(inputs, out)
     assert seen[1] == set()
-    build(inputs, tmp_path / "clean", "--no-cache")
-    assert dataset_bytes(out) == dataset_bytes(tmp_path / "clean")
+    assert_equals_a_clean_build(inputs, out, tmp_path)
 
 
 def test_an_unreadable_kept_merge_is_merged_again(tmp_path, merged_groups):
-    inputs, out = tmp_path / "in", tmp_path / "dataset"
-    write_copies(inputs)
-    merged_groups()
-    build(inputs, out)
+    inputs, out, seen = first_build(tmp_path, merged_groups)
     [kept] = (tmp_path / ".dataset.cache" / "merge").glob("merged-*.parquet")
     kept.write_bytes(kept.read_bytes()[:100])
     (inputs / "lone.txt").write_text(pipe_report_2021(requests_values(), "己县某某局"), encoding="utf-8")
-    seen = merged_groups()
     build(inputs, out)
     assert len(seen[1]) == 5
-    build(inputs, tmp_path / "clean", "--no-cache")
-    assert dataset_bytes(out) == dataset_bytes(tmp_path / "clean")
+    assert_equals_a_clean_build(inputs, out, tmp_path)
 
 
 def _merging(**changes):

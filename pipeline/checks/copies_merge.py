@@ -42,22 +42,17 @@ def group_fingerprints(merging: pl.DataFrame, batch_keys: pl.DataFrame) -> pl.Da
     of the group's rows and of its files' batch keys (``batch_keys``: source_file, batch_key), null
     when a file's batch has no key (a limit or a missing tool decided part of it)."""
     keyed = merging.join(batch_keys, on="source_file", how="left").sort("_group", "source_file")
-    fingerprints: dict[str, str | None] = {}
     digests: dict[str, hashlib._Hash] = {}
+    unkeyed: set[str] = set()
     group_at = keyed.columns.index("_group")
     key_at = keyed.columns.index("batch_key")
     for row in keyed.iter_rows():
-        group = row[group_at]
-        if group in fingerprints and fingerprints[group] is None:
-            continue
+        digests.setdefault(row[group_at], hashlib.sha256()).update(repr(row).encode())
         if row[key_at] is None:
-            fingerprints[group] = None
-            continue
-        digests.setdefault(group, hashlib.sha256()).update(repr(row).encode())
-        fingerprints[group] = ""
-    return pl.DataFrame({"_group": list(fingerprints),
-                         "_fingerprint": [digests[g].hexdigest() if f is not None else None
-                                          for g, f in fingerprints.items()]},
+            unkeyed.add(row[group_at])
+    return pl.DataFrame({"_group": list(digests),
+                         "_fingerprint": [None if group in unkeyed else digest.hexdigest()
+                                          for group, digest in digests.items()]},
                         schema={"_group": pl.String, "_fingerprint": pl.String})
 
 
@@ -128,9 +123,13 @@ class KeptMerges:
             return pl.DataFrame(schema=KEPT_SCHEMA)  # those groups are merged again
 
     def keep(self, rows: pl.DataFrame, fingerprints: pl.DataFrame) -> None:
-        """A part's merged rows (``KEPT_SCHEMA``, groups with a fingerprint only) and those groups'
-        fingerprints, for the next build."""
-        if self.folder is None or rows.is_empty():
+        """A part's merged rows (``KEPT_SCHEMA``) of the groups with a fingerprint (``fingerprints``: the
+        part's groups), and those fingerprints, for the next build."""
+        if self.folder is None:
+            return
+        rows = rows.join(fingerprints.filter(pl.col("_fingerprint").is_not_null()), on="_group", how="semi",
+                         maintain_order="left")
+        if rows.is_empty():
             return
         if self._writer is None:
             # read back by group only: statistics for the columns row groups are chosen by, no dictionaries
@@ -228,22 +227,16 @@ def _merge_part(part: pl.DataFrame, fingerprints: pl.DataFrame, reusable: pl.Ser
     group_of = merging.select(pl.col("preferred_id").alias("report_id"), "_group").unique()
     kinds = pl.when(pl.col("status") == "derived").then(DERIVED).otherwise(CELL).cast(pl.Int8).alias("_kind")
     fresh = pl.concat([
+        pl.DataFrame(schema=KEPT_SCHEMA).drop("_group"),
         merged.with_columns(kinds),
         disagreements.with_columns(pl.lit(DISAGREEMENT, dtype=pl.Int8).alias("_kind")),
-    ], how="diagonal").join(group_of, on="report_id", how="left", maintain_order="left")
-    fresh = pl.concat([pl.DataFrame(schema=KEPT_SCHEMA), fresh], how="diagonal")
-    part_fingerprints = fingerprints.join(groups.to_frame(), on="_group", how="semi")
-    if taken.is_empty():
-        kept.keep(fresh.join(part_fingerprints.filter(pl.col("_fingerprint").is_not_null()), on="_group",
-                             how="semi", maintain_order="left"),
-                  part_fingerprints)
-        return merged, disagreements
+    ], how="diagonal").join(group_of, on="report_id", how="left", maintain_order="left").select(list(KEPT_SCHEMA))
     # every group's rows in the order of the groups, each group's as its merge gave them
-    rows = pl.concat([taken, fresh]).sort("_group", maintain_order=True)
-    kept.keep(rows.join(part_fingerprints.filter(pl.col("_fingerprint").is_not_null()), on="_group", how="semi",
-                        maintain_order="left"), part_fingerprints)
-    facts_rows = rows.filter(pl.col("_kind") != DISAGREEMENT)
-    merged = pl.concat([facts_rows.filter(pl.col("_kind") == CELL), facts_rows.filter(pl.col("_kind") == DERIVED)]) \
+    rows = fresh if taken.is_empty() else pl.concat([taken, fresh]).sort("_group", maintain_order=True)
+    kept.keep(rows, fingerprints.join(groups.to_frame(), on="_group", how="semi"))
+    if taken.is_empty():
+        return merged, disagreements
+    merged = pl.concat([rows.filter(pl.col("_kind") == CELL), rows.filter(pl.col("_kind") == DERIVED)]) \
         .select(schemas.FACT_COLUMNS)
     disagreements = rows.filter(pl.col("_kind") == DISAGREEMENT).select(list(schemas.VIOLATION_SCHEMA))
     return merged, disagreements
