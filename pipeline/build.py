@@ -60,9 +60,10 @@ def plan_batches(sources: list[SourceFile], target: int | None = None) -> list[l
 def _duplicate_reasons(reports: pl.DataFrame, first_seen: dict[str, str]) -> list[str | None]:
     """For each report row, ``duplicate of <file>`` when an earlier batch had a file with the same
     bytes (``first_seen``, updated here), else None."""
-    return [_duplicate_reason(row, first_seen) if row["status"] != "rejected" or not (row["reason"] or "")
-            .startswith("duplicate of") else None
-            for row in reports.select("source_file", "sha256", "bytes", "status", "reason").iter_rows(named=True)]
+    columns = reports.select("source_file", "sha256", "bytes", "status", "reason").to_dict(as_series=False)
+    return [_duplicate_reason({"source_file": source_file, "sha256": sha256, "bytes": size}, first_seen)
+            if status != "rejected" or not (reason or "").startswith("duplicate of") else None
+            for source_file, sha256, size, status, reason in zip(*columns.values())]
 
 
 def _drop_duplicates(result: BatchResult, reasons: list[str | None]) -> BatchResult:
@@ -231,8 +232,9 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
         spills = (store.Spill(writer.version / ".cross-year-operands", key="agency_key"),
                   store.Spill(writer.version / ".across-years-operands", key="agency_key"))
         # the report rows wait on disk, not in memory, until every batch is in: held as many small
-        # frames they grew the process by about 0.6 KB a report
-        reports = store.Staged(writer.version / ".reports.parquet", _STAGED_REPORT_SCHEMA)
+        # frames they grew the process by about 0.6 KB a report; gathered a few batches at a time
+        reports = store.Staged(writer.version / ".reports.parquet", _STAGED_REPORT_SCHEMA,
+                               gather_bytes=store.SPILL_FLUSH_BYTES)
         _write_batches(writer, batches, keys, cache, limits, jobs, counts, spills, reports, on_progress)
         report_frame = _check_across_reports(writer, reports, spills, counts, cache.folder)
         writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts,

@@ -1,4 +1,5 @@
 import polars as pl
+import pytest
 from conftest import pipe_report_2021, requests_values
 from typer.testing import CliRunner
 
@@ -157,3 +158,24 @@ def test_spill_buckets_keep_each_agency_together_in_the_order_added_whatever_the
         order = [int(r.split("-")[0][1:]) * 100 + int(r.split("-")[1]) for r in bucket["report_id"]]
         assert order == sorted(order)
     assert not (tmp_path / "once").exists()  # the spill folder is removed once read
+
+
+@pytest.mark.parametrize("gather_bytes", [0, 3_000, 2**30], ids=["each", "a few", "all"])
+def test_staged_frames_come_back_whole_and_in_order_a_row_group_per_gathering(tmp_path, gather_bytes):
+    from pipeline.warehouse.store import Staged
+
+    schema = {"agency_key": pl.String, "report_id": pl.String, "section": pl.String, "value": pl.Float64}
+    frames = _operand_frames(9)
+    staged = Staged(tmp_path / "staged.parquet", schema, gather_bytes=gather_bytes)
+    for frame in frames:
+        staged.add(frame)  # its categorical column cast to the staged schema
+    staged.add(frames[0].clear())
+    back = list(staged.frames())
+    expected = pl.concat([frame.cast(schema) for frame in frames])
+    assert pl.concat(back).equals(expected) and dict(pl.concat(back).schema) == schema
+    groups = {0: 9, 2**30: 1}.get(gather_bytes)
+    if groups is None:  # each gathering reaches the size, then starts again
+        assert 1 < len(back) < 9 and all(frame.estimated_size() >= 3_000 for frame in back[:-1])
+    else:
+        assert len(back) == groups
+    assert not (tmp_path / "staged.parquet").exists()

@@ -125,3 +125,41 @@ def test_a_groups_fingerprint_follows_its_rows_and_batch_keys_and_is_null_withou
     no_key = keys.with_columns(pl.when(pl.col("source_file") == "a.txt").then(None)
                                .otherwise(pl.col("batch_key")).alias("batch_key"))
     assert copies_merge.group_fingerprints(_merging(), no_key)["_fingerprint"].to_list() == [None]
+
+
+@pytest.mark.parametrize("validate_rows", [1, 20_000], ids=["checked at once", "checked at the end"])
+def test_merged_rows_that_break_the_schema_stop_the_build_before_it_commits(tmp_path, monkeypatch, validate_rows):
+    """The new rows of every part are validated, gathered or not, and a failure leaves no dataset."""
+    import pipeline.build
+
+    monkeypatch.setattr(pipeline.build, "BATCH_TARGET", 1)
+    monkeypatch.setattr(copies_merge, "MERGE_PART_REPORTS", 4)  # the broken group sits in the first part
+    monkeypatch.setattr(copies_merge, "VALIDATE_ROWS", validate_rows)
+    merge = copies.merge_copies
+
+    def broken(facts, merging):
+        merged, disagreements = merge(facts, merging)
+        if AGENCIES[0] in merged["agency"].to_list():
+            merged = merged.with_columns(pl.lit("not a status").alias("status"))
+        return merged, disagreements
+
+    monkeypatch.setattr(copies, "merge_copies", broken)
+    inputs, out = tmp_path / "in", tmp_path / "dataset"
+    write_copies(inputs)
+    result = CliRunner().invoke(app, ["build", str(inputs), "--out", str(out), "--jobs", "1"])
+    assert result.exit_code != 0
+    assert "not a status" in str(result.exception)
+    assert not out.exists()
+
+
+def test_gathered_validation_checks_every_frame_once_in_groups_of_the_row_limit(monkeypatch):
+    monkeypatch.setattr(copies_merge, "VALIDATE_ROWS", 5)
+    seen: list[list[int]] = []
+    gathered = copies_merge._Validated(lambda frame: seen.append(frame["n"].to_list()))
+    for start, size in [(0, 2), (2, 2), (4, 3), (7, 1), (8, 0), (8, 2)]:
+        gathered.add(pl.DataFrame({"n": list(range(start, start + size))}, schema={"n": pl.Int64}))
+    assert seen == [[0, 1, 2, 3, 4, 5, 6]]
+    gathered.flush()
+    assert seen == [[0, 1, 2, 3, 4, 5, 6], [7, 8, 9]]
+    gathered.flush()
+    assert len(seen) == 2
