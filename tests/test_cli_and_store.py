@@ -1,3 +1,5 @@
+import time
+
 import polars as pl
 import pytest
 from conftest import pipe_report_2021, requests_values
@@ -179,3 +181,52 @@ def test_staged_frames_come_back_whole_and_in_order_a_row_group_per_gathering(tm
     else:
         assert len(back) == groups
     assert not (tmp_path / "staged.parquet").exists()
+
+
+def test_write_behind_runs_calls_in_order_at_most_depth_waiting_and_raises_their_error_on_the_caller():
+    import threading
+
+    from pipeline.warehouse.store import WriteBehind
+
+    done: list[int] = []
+    gate = threading.Event()
+
+    def slow(n):
+        gate.wait(5)
+        done.append(n)
+
+    behind = WriteBehind(depth=2)
+    behind.submit(slow, 0)
+    behind.submit(slow, 1)
+    assert len(behind._queued) == 2 and done == []  # the caller went on
+    gate.set()
+    for n in range(2, 20):
+        behind.submit(done.append, n)
+        assert len(behind._queued) <= 2
+    behind.wait()
+    assert done == list(range(20))
+
+    def broken(n):
+        raise ValueError(f"part {n} does not encode")
+
+    behind.submit(broken, 7)
+    with pytest.raises(ValueError, match="part 7"):
+        behind.wait()
+    behind.submit(broken, 8)
+    with pytest.raises(ValueError, match="part 8"):
+        for n in range(3):  # raised by a later submit at the latest
+            behind.submit(done.append, 100 + n)
+            time.sleep(0.05)
+    behind.close()
+
+
+def test_a_write_that_fails_in_the_writers_thread_fails_the_commit_and_leaves_no_dataset(tmp_path):
+    from pipeline.warehouse.store import DatasetWriter
+
+    out = tmp_path / "dataset"
+    writer = DatasetWriter(out)
+    writer.write("violations", pl.DataFrame({"not a column": [1]}))  # cannot be cast to the stream's schema
+    with pytest.raises(ValueError, match="field names are not matching"):
+        with writer:
+            writer.commit(pl.DataFrame())
+    assert not out.exists() and not writer.version.exists()

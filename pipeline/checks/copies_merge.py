@@ -105,6 +105,7 @@ class KeptMerges:
         self._reading: Path | None = None
         self._index = pl.DataFrame(schema={"_group": pl.String, "_fingerprint": pl.String})
         self._writer: pq.ParquetWriter | None = None
+        self._writes = store.WriteBehind()  # a part's rows are written while the next part is merged
         self._written: list[pl.DataFrame] = []  # this build's index
         self._arrow = store.arrow_schema(KEPT_SCHEMA)
         if self.folder is None:
@@ -158,8 +159,11 @@ class KeptMerges:
             # read back by group only: statistics for the columns row groups are chosen by, no dictionaries
             self._writer = pq.ParquetWriter(self._temporary, self._arrow, compression="lz4", use_dictionary=False,
                                             write_statistics=["_group", "_kind"])
-        self._writer.write_table(rows.select(list(KEPT_SCHEMA)).to_arrow().cast(self._arrow))
+        self._writes.submit(self._write, rows)
         self._written.append(fingerprints.join(rows.select("_group").unique(), on="_group", how="semi"))
+
+    def _write(self, rows: pl.DataFrame) -> None:
+        self._writer.write_table(rows.select(list(KEPT_SCHEMA)).to_arrow().cast(self._arrow))
 
     def close(self, done: bool) -> None:
         """Put this build's merged groups in place of the last build's (``done``), or forget them."""
@@ -168,6 +172,9 @@ class KeptMerges:
         if self._reading is not None:
             self._reading.unlink(missing_ok=True)
         try:
+            if done:
+                self._writes.wait()
+            self._writes.close()
             if self._writer is not None:
                 index = pl.concat(self._written).with_columns(pl.lit(INDEX, dtype=pl.Int8).alias("_kind"))
                 self._writer.write_table(pl.concat([pl.DataFrame(schema=KEPT_SCHEMA), index], how="diagonal")

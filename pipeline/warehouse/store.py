@@ -22,6 +22,8 @@ import json
 import os
 import shutil
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -116,8 +118,38 @@ def write_duckdb(folder: Path) -> None:
         con.close()
 
 
+class WriteBehind:
+    """Calls run in order by one thread while the caller goes on, at most ``depth`` of them waiting.
+
+    Encoding and writing Parquet release the GIL, so a build's writes overlap its own next steps (at
+    100,000 reports a rebuild spends several seconds in them after the workers are done). A call's
+    error is raised by the next ``submit`` or by ``wait``."""
+
+    def __init__(self, depth: int = 2):
+        self.depth = depth
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-behind")
+        self._queued: deque[Future] = deque()
+
+    def submit(self, call, *args) -> None:
+        while self._queued and (self._queued[0].done() or len(self._queued) >= self.depth):
+            self._queued.popleft().result()
+        self._queued.append(self._thread.submit(call, *args))
+
+    def wait(self) -> None:
+        """Every call submitted has run (the first error among them raised)."""
+        while self._queued:
+            self._queued.popleft().result()
+
+    def close(self) -> None:
+        """Calls not started are dropped; the one running ends first (after an error, or at the end)."""
+        self._thread.shutdown(wait=True, cancel_futures=True)
+        self._queued.clear()
+
+
 class DatasetWriter:
-    """Streams one dataset version; ``commit`` swaps it in, ``abort`` (or an error) throws it away."""
+    """Streams one dataset version; ``commit`` swaps it in, ``abort`` (or an error) throws it away.
+
+    Rows are appended by a thread of their own (:class:`WriteBehind`), in the order written."""
 
     def __init__(self, out: Path):
         self.out = Path(os.path.abspath(out))
@@ -132,6 +164,7 @@ class DatasetWriter:
         self._finished: list[str] = []
         self._part_files = {name: f"{name}-{parquet_parts.encoding_tag(schema)}.parquet"
                             for name, schema in self._schemas.items()}
+        self._appends = WriteBehind()
 
     def encode(self, name: str, frame: pl.DataFrame) -> bytes | None:
         """``frame`` as a part of stream ``name`` (None when it has no rows), to write now or later."""
@@ -145,13 +178,18 @@ class DatasetWriter:
     def write_part(self, name: str, part: bytes | None) -> None:
         """Rows already encoded by :meth:`encode` (here or in an earlier build), copied as they are."""
         if part is not None:
-            self._writers[name].append(part)
+            self._appends.submit(self._writers[name].append, part)
 
     def write(self, name: str, frame: pl.DataFrame) -> None:
-        self.write_part(name, self.encode(name, frame))
+        if frame.height:
+            self._appends.submit(self._encode_and_append, self._writers[name], name, frame)
+
+    def _encode_and_append(self, writer: parquet_parts.PartsFile, name: str, frame: pl.DataFrame) -> None:
+        writer.append(self.encode(name, frame))
 
     def finish(self, name: str) -> pl.LazyFrame:
         """Close one stream early and scan what it holds (nothing more can be written to it)."""
+        self._appends.wait()
         writer = self._writers.pop(name)
         writer.close()
         self._finished.append(name)
@@ -161,6 +199,8 @@ class DatasetWriter:
         (self.version / name).write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def commit(self, reports: pl.DataFrame) -> Path:
+        self._appends.wait()
+        self._appends.close()
         for writer in self._writers.values():
             writer.close()
         for name in [*self._writers, *self._finished]:
@@ -172,6 +212,7 @@ class DatasetWriter:
         return self.version
 
     def abort(self) -> None:
+        self._appends.close()
         for writer in self._writers.values():
             try:
                 writer.close()
