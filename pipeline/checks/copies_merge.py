@@ -41,23 +41,21 @@ KEPT_SCHEMA = {"_group": pl.String, "_fingerprint": pl.String, "_kind": pl.Int8,
 
 
 class _Validated:
-    """Frames checked by ``validate`` a gathering at a time (``VALIDATE_ROWS``), the last by ``flush``."""
+    """Frames checked by ``validate`` a gathering of ``VALIDATE_ROWS`` rows at a time, the last by ``flush``."""
 
     def __init__(self, validate):
         self._validate = validate
-        self._frames: list[pl.DataFrame] = []
-        self._rows = 0
+        self._gathering = store.Gathering(VALIDATE_ROWS, measure=len)
 
     def add(self, frame: pl.DataFrame) -> None:
-        self._frames.append(frame)
-        self._rows += frame.height
-        if self._rows >= VALIDATE_ROWS:
-            self.flush()
+        self._check(self._gathering.add(frame))
 
     def flush(self) -> None:
-        if self._frames:
-            self._validate(pl.concat(self._frames))
-        self._frames, self._rows = [], 0
+        self._check(self._gathering.take())
+
+    def _check(self, frames: list[pl.DataFrame]) -> None:
+        if frames:
+            self._validate(pl.concat(frames))
 
 
 def group_fingerprints(merging: pl.DataFrame, batch_keys: pl.DataFrame) -> pl.DataFrame:
@@ -172,9 +170,11 @@ class KeptMerges:
         if self._reading is not None:
             self._reading.unlink(missing_ok=True)
         try:
-            if done:
-                self._writes.wait()
-            self._writes.close()
+            try:
+                if done:
+                    self._writes.wait()
+            finally:
+                self._writes.close()
             if self._writer is not None:
                 index = pl.concat(self._written).with_columns(pl.lit(INDEX, dtype=pl.Int8).alias("_kind"))
                 self._writer.write_table(pl.concat([pl.DataFrame(schema=KEPT_SCHEMA), index], how="diagonal")

@@ -231,6 +231,31 @@ class DatasetWriter:
 SPILL_FLUSH_BYTES = 16 * 2**20  # operands gathered before a write (a few batches' worth)
 
 
+class Gathering:
+    """Frames held until they reach ``limit`` (by ``measure``: bytes by default), then handed back
+    together: one write or check for many small frames."""
+
+    def __init__(self, limit: int, measure=pl.DataFrame.estimated_size):
+        self.limit, self.measure = limit, measure
+        self._frames: list[pl.DataFrame] = []
+        self._size = 0
+
+    @property
+    def first(self) -> pl.DataFrame | None:
+        return self._frames[0] if self._frames else None
+
+    def add(self, frame: pl.DataFrame) -> list[pl.DataFrame]:
+        """The frames gathered, this one last, once they reach the limit; else none."""
+        self._frames.append(frame)
+        self._size += self.measure(frame)
+        return self.take() if self._size >= self.limit else []
+
+    def take(self) -> list[pl.DataFrame]:
+        """The frames gathered so far (none are held after)."""
+        frames, self._frames, self._size = self._frames, [], 0
+        return frames
+
+
 class Spill:
     """Frames appended to ``n`` bucket files by a key column's hash, read back one bucket at a time.
 
@@ -245,26 +270,22 @@ class Spill:
         folder.mkdir(parents=True, exist_ok=True)
         self._writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         self._schema: pa.Schema | None = None
-        self._pending: list[pl.DataFrame] = []
-        self._pending_bytes = 0
+        self._gathering = Gathering(flush_bytes)
 
     def add(self, frame: pl.DataFrame) -> None:
         if not frame.height:
             return
         frame = frame.with_columns(pl.col(c).cast(pl.String) for c, t in frame.schema.items()
                                    if t == pl.Categorical)
-        if self._pending and frame.schema != self._pending[0].schema:
-            frame = frame.cast(dict(self._pending[0].schema))  # as the first frame's columns (the file's schema)
-        self._pending.append(frame)
-        self._pending_bytes += frame.estimated_size()
-        if self._pending_bytes >= self.flush_bytes:
-            self._flush()
+        first = self._gathering.first
+        if first is not None and frame.schema != first.schema:
+            frame = frame.cast(dict(first.schema))  # as the first frame's columns (the file's schema)
+        self._write(self._gathering.add(frame))
 
-    def _flush(self) -> None:
-        if not self._pending:
+    def _write(self, frames: list[pl.DataFrame]) -> None:
+        if not frames:
             return
-        frame = pl.concat(self._pending, rechunk=False)
-        self._pending, self._pending_bytes = [], 0
+        frame = pl.concat(frames, rechunk=False)
         table = frame.with_columns((pl.col(self.key).hash() % self.n).alias("_bucket")).partition_by(
             "_bucket", as_dict=True, include_key=False)
         for (bucket,), part in sorted(table.items()):
@@ -279,7 +300,7 @@ class Spill:
             self._writers[bucket].write_table(arrow.cast(self._schema))
 
     def buckets(self):
-        self._flush()
+        self._write(self._gathering.take())
         for writer in self._writers.values():
             writer.close()
         for bucket in sorted(self._writers):
@@ -299,30 +320,24 @@ class Staged:
         self._columns = schema
         self._schema = arrow_schema(schema)
         self._writer: pq.ParquetWriter | None = None
-        self.gather_bytes = gather_bytes
-        self._pending: list[pl.DataFrame] = []
-        self._pending_bytes = 0
+        self._gathering = Gathering(gather_bytes)
 
     def add(self, frame: pl.DataFrame) -> None:
         if not frame.height:
             return
         if frame.schema != self._columns:
             frame = frame.cast(self._columns)  # gathered frames must agree to be concatenated
-        self._pending.append(frame)
-        self._pending_bytes += frame.estimated_size()
-        if self._pending_bytes >= self.gather_bytes:
-            self._write_pending()
+        self._write(self._gathering.add(frame))
 
-    def _write_pending(self) -> None:
-        if not self._pending:
+    def _write(self, frames: list[pl.DataFrame]) -> None:
+        if not frames:
             return
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, self._schema)
-        self._writer.write_table(pl.concat(self._pending).to_arrow().cast(self._schema))
-        self._pending, self._pending_bytes = [], 0
+        self._writer.write_table(pl.concat(frames).to_arrow().cast(self._schema))
 
     def frames(self):
-        self._write_pending()
+        self._write(self._gathering.take())
         if self._writer is None:
             return
         self._writer.close()
