@@ -276,15 +276,16 @@ def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None]
                     reasons: list[str | None] | None) -> tuple[EncodedBatch, list[str | None]]:
     """Batch ``index`` read now or loaded whole from the cache, less the duplicates of earlier batches
     (``reasons`` when already found), encoded; caches what it can."""
-    result = next(computed) if index in todo else _load_batch(cache, keys[index])
-    fresh = not isinstance(result, CachedBatch)  # a worker put a batch it read into the cache itself
-    if not fresh:
-        keys[index] = result.key
-        result = _load_batch(cache, result.key)
+    if index in todo:
+        result = next(computed)
+        fresh = not isinstance(result, CachedBatch)
+        if not fresh:  # a worker put the batch it read into the cache itself
+            keys[index] = result.key
+            result = _load_batch(cache, result.key)
+    else:
+        result, fresh = _load_batch(cache, keys[index]), False
     if result is None:  # the cache entry is gone: read the batch here
         result, fresh = process_batch(batches[index], limits, cache.folder), True
-    elif index not in todo:
-        fresh = False
     if fresh:
         keys[index] = batch_key(batches[index], result.reports["sha256"].to_list(), limits)
         if not result.cacheable:  # a limit or a missing tool decided part of it: read it again next time

@@ -266,7 +266,7 @@ class Spill:
     """
 
     def __init__(self, folder: Path, key: str, n: int = 16, flush_bytes: int = SPILL_FLUSH_BYTES):
-        self.folder, self.key, self.n, self.flush_bytes = folder, key, n, flush_bytes
+        self.folder, self.key, self.n = folder, key, n
         folder.mkdir(parents=True, exist_ok=True)
         self._writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         self._schema: pa.Schema | None = None
