@@ -33,7 +33,10 @@ from pipeline.process import (
 )
 from pipeline.worker import CachedBatch, process_batch_into_cache
 from pipeline.warehouse import store
+from pipeline.warehouse.kept_rows import KeptRows
 
+# the operands of the rules across reports each batch gives (BatchResult's fields), spilled by agency
+OPERANDS = ("cross_year", "across")
 BATCH_TARGET = 150  # reports per batch, on average (rarely more than twice that)
 
 
@@ -178,18 +181,25 @@ _LIGHT_FRAMES = tuple(name for name in BATCH_FRAMES if name not in ENCODED)
 
 @dataclass
 class EncodedBatch:
-    """A batch as written: its facts and violations encoded, the rest as frames."""
+    """A batch as written: its facts and violations encoded, the rest as frames (operands None: the
+    last build kept them, ``KeptRows``)."""
     reports: pl.DataFrame
-    cross_year: pl.DataFrame
-    across: pl.DataFrame
+    cross_year: pl.DataFrame | None
+    across: pl.DataFrame | None
     parts: dict[str, bytes | None]  # stream -> Parquet part (None: no rows)
     counts: dict[str, int]  # printed cells, ambiguous cells, failed within-report rules
 
 
-def _load_encoded(cache: cache_mod.Cache, key: str, writer: store.DatasetWriter) -> EncodedBatch | None:
-    """A cached batch with its parts in this writer's encoding (None: decode it, or read it again)."""
+def _load_encoded(cache: cache_mod.Cache, key: str, writer: store.DatasetWriter,
+                  kept: KeptRows) -> EncodedBatch | None:
+    """A cached batch with its parts in this writer's encoding (None: decode it, or read it again); its
+    report rows and operands from those the last build kept, when it kept them."""
     files = cache.get_files("batch", key, (*(writer.part_file(name) for name in ENCODED), _COUNTS_FILE))
-    frames = cache.get_frames("batch", key, _LIGHT_FRAMES) if files else None
+    kept_reports = kept.report_rows(key) if files else None
+    if kept_reports is not None:
+        frames = {"reports": kept_reports, "cross_year": None, "across": None}
+    else:
+        frames = cache.get_frames("batch", key, _LIGHT_FRAMES) if files else None
     if not frames:
         return None
     parts = {name: files[writer.part_file(name)] or None for name in ENCODED}  # an empty file: no rows
@@ -228,34 +238,38 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
                 on_progress(len(sources))
             return unchanged
     counts = {"cells": 0, "ambiguous": 0, "failed": 0}
-    with store.DatasetWriter(out) as writer:
-        spills = (store.Spill(writer.version / ".cross-year-operands", key="agency_key"),
-                  store.Spill(writer.version / ".across-years-operands", key="agency_key"))
-        # the report rows wait on disk, not in memory, until every batch is in: held as many small
-        # frames they grew the process by about 0.6 KB a report; gathered a few batches at a time
-        reports = store.Staged(writer.version / ".reports.parquet", _STAGED_REPORT_SCHEMA,
-                               gather_bytes=store.SPILL_FLUSH_BYTES)
-        _write_batches(writer, batches, keys, cache, limits, jobs, counts, spills, reports, on_progress)
-        report_frame = _check_across_reports(writer, reports, spills, counts, cache.folder)
-        writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys, "counts": counts,
-                                         **(record or {})})
-        version = writer.commit(report_frame)
+    kept = KeptRows(cache.folder, OPERANDS)
+    try:
+        with store.DatasetWriter(out) as writer:
+            spills = tuple(store.Spill(writer.version / f".{name}-operands", key="agency_key") for name in OPERANDS)
+            # the report rows wait on disk, not in memory, until every batch is in: held as many small
+            # frames they grew the process by about 0.6 KB a report; gathered a few batches at a time
+            reports = store.Staged(writer.version / ".reports.parquet", _STAGED_REPORT_SCHEMA,
+                                   gather_bytes=store.SPILL_FLUSH_BYTES)
+            _write_batches(writer, batches, keys, cache, limits, jobs, counts, spills, reports, kept, on_progress)
+            report_frame = _check_across_reports(writer, reports, spills, kept, counts, cache.folder)
+            writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys,
+                                             "counts": counts, **(record or {})})
+            version = writer.commit(report_frame)
+        kept.commit()
+    finally:
+        kept.close()
     _remember_stats(cache, stats, sources, report_frame)
     return BuildSummary(report_frame, counts["cells"], counts["ambiguous"], counts["failed"], version)
 
 
 def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None], cache: cache_mod.Cache,
                    limits: Limits, jobs: int, counts: dict, spills: tuple[store.Spill, store.Spill],
-                   reports: store.Staged, on_progress) -> None:
+                   reports: store.Staged, kept: KeptRows, on_progress) -> None:
     """Every batch, from the cache or read now, streamed into the dataset in input order. Fills
     ``keys`` (None for a batch that must be read again next time), ``counts``, the cross-year
-    operands and the report rows."""
+    operands (spilled, or taken from those the last build kept) and the report rows."""
     todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
     first_seen: dict[str, str] = {}
     with _Batches([batches[i] for i in todo], limits, cache.folder, jobs) as computed:
         for index, batch in enumerate(batches):
             computed.refill()  # workers that finished a batch meanwhile start the next
-            written = _load_encoded(cache, keys[index], writer) if index not in todo else None
+            written = _load_encoded(cache, keys[index], writer, kept) if index not in todo else None
             reasons = _duplicate_reasons(written.reports, first_seen) if written is not None else None
             if written is None or any(reasons):
                 written, reasons = _batch_to_write(writer, batches, keys, index, todo, computed, cache, limits,
@@ -264,9 +278,15 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
                 writer.write_part(name, written.parts[name])
             for name in counts:
                 counts[name] += written.counts[name]
-            reports.add(written.reports.with_columns(pl.lit(keys[index], dtype=pl.String).alias("batch_key")))
-            spills[0].add(written.cross_year)
-            spills[1].add(written.across)
+            kept.written(index, keys[index], as_cached=not any(reasons))
+            rows = written.reports
+            reports.add(rows if "batch_key" in rows.columns else
+                        rows.with_columns(pl.lit(keys[index], dtype=pl.String).alias("batch_key")))
+            if written.cross_year is None:
+                kept.take(keys[index], index)
+            else:
+                for spill, name in zip(spills, OPERANDS):
+                    spill.add(getattr(written, name), order=index)
             if on_progress:
                 on_progress(len(batch))
 
@@ -303,24 +323,31 @@ def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None]
 
 
 def _check_across_reports(writer: store.DatasetWriter, reports: store.Staged,
-                          spills: tuple[store.Spill, store.Spill], counts: dict,
+                          spills: tuple[store.Spill, store.Spill], kept: KeptRows, counts: dict,
                           cache_folder: Path | None) -> pl.DataFrame:
     """The rules that compare reports with each other (one copy per agency and year, chosen once for
     the whole dataset; then an agency bucket at a time) and the copies of one report with each other;
     returns the final report rows."""
     staged = pl.concat([pl.DataFrame(schema=_STAGED_REPORT_SCHEMA), *reports.frames()])
+    kept.keep_reports(staged)
     batch_keys = staged.select("source_file", "batch_key")
     report_frame = copies.preferred_copies(staged.drop("batch_key"))
     del staged
     preferred = report_frame.filter(pl.col("preferred"))["report_id"]
+
+    def buckets(stream: int):  # the spilled operands with those the last build kept, kept for the next
+        name = OPERANDS[stream]
+        return spills[stream].buckets(more=lambda bucket: kept.operands(name, bucket),
+                                      keep=lambda bucket, rows: kept.keep_operands(name, bucket, rows))
+
     cross_failed, written = [], []
-    for operands in spills[0].buckets():
+    for operands in buckets(0):
         found = rules.evaluate(operands, scope="cross_year", preferred=preferred)
         writer.write("violations", found.violations)
         writer.write("cross_year_checks", found.cross_year)
         written.append(found.violations)
         cross_failed.append(found.violations.filter(pl.col("outcome") == "failed").select("report_id"))
-    for operands in spills[1].buckets():  # the reviewer's checks across years: prose reused, counts jumping
+    for operands in buckets(1):  # the reviewer's checks across years: prose reused, counts jumping
         findings, shares = across_years.check_bucket(operands, preferred)
         writer.write("violations", findings)
         writer.write("prose_reuse", shares)

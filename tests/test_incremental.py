@@ -1,6 +1,7 @@
 """Incremental builds: cached results give the same bytes as a clean build, and no change means no work."""
 
 import os
+from dataclasses import replace
 
 import pyarrow.parquet as pq
 import pytest
@@ -20,7 +21,10 @@ def build(inputs, out, *extra):
 
 
 def parquet_bytes(out):
-    return {name: (out / f"{name}.parquet").read_bytes() for name in ("facts", "reports", "violations")}
+    """Every Parquet file of the dataset at ``out``."""
+    from pipeline.warehouse.store import STREAMS
+
+    return {name: (out / f"{name}.parquet").read_bytes() for name in ("reports", *STREAMS)}
 
 
 def _kept_parts(entry):
@@ -107,6 +111,43 @@ def test_a_rebuild_copies_cached_batches_as_encoded_parts_without_decoding_them(
     monkeypatch.setattr(pipeline.build, "_load_batch", decoded)
     _write(inputs, reports[30:])
     build(inputs, out)
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
+
+
+def test_a_rebuild_takes_unchanged_batches_report_rows_and_operands_from_the_last_build(tmp_path, monkeypatch,
+                                                                                         small_batches):
+    from pipeline import cache as cache_mod
+    from pipeline.build import _LIGHT_FRAMES
+
+    reports = list(generate(5, 31))
+    # the next year's report of ten agencies: rules across years compare them with this year's
+    next_years = [replace(r, name=f"z_{r.name}", data=r.data.replace(str(r.year).encode(), str(r.year + 1).encode()))
+                  for r in reports[:10]]
+    inputs = _write(tmp_path / "in", reports[:30] + next_years)
+    out = tmp_path / "dataset"
+    build(inputs, out)
+    light_frames_read = []
+    stock = cache_mod.Cache.get_frames
+
+    def get_frames(self, kind, name, parts):
+        if parts == _LIGHT_FRAMES:
+            light_frames_read.append(name)
+        return stock(self, kind, name, parts)
+
+    monkeypatch.setattr(cache_mod.Cache, "get_frames", get_frames)
+    _write(inputs, reports[30:])
+    build(inputs, out)
+    assert light_frames_read == []
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
+    # files inserted first make new batches before the cached ones: the kept rows move with their batches
+    before = [tuple(s.source_file for s in b) for b in plan_batches(discover([inputs]))]
+    _write(inputs, [replace(report, name=f"a_{index:02d}_{report.name}")
+                    for index, report in enumerate(generate(6, 12))])
+    after = [tuple(s.source_file for s in b) for b in plan_batches(discover([inputs]))]
+    assert any(batch in after and after.index(batch) != position for position, batch in enumerate(before))
+    build(inputs, out)
+    assert light_frames_read == []
+    assert pq.ParquetFile(out / "cross_year_checks.parquet").metadata.num_rows > 0
     _assert_equals_a_clean_build(inputs, out, tmp_path)
 
 

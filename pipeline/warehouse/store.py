@@ -256,13 +256,17 @@ class Gathering:
         return frames
 
 
+ORDER = "_order"  # a spilled row's position among the frames added (its batch's, in a build)
+
+
 class Spill:
     """Frames appended to ``n`` bucket files by a key column's hash, read back one bucket at a time.
 
     Cross-year rules compare reports of one agency only; bucketing their operands by agency keeps the
     memory of the final check to one bucket, whatever the number of reports. Frames are gathered up
     to ``flush_bytes`` before they are split and written: one write per bucket for many batches, not
-    per batch, and a bucket's rows keep the order they were added in.
+    per batch. Each frame is added with its position (``order``); a bucket's rows come back in the
+    order of their positions, with rows from elsewhere (``buckets(more=...)``) merged in by theirs.
     """
 
     def __init__(self, folder: Path, key: str, n: int = 16, flush_bytes: int = SPILL_FLUSH_BYTES):
@@ -272,11 +276,11 @@ class Spill:
         self._schema: pa.Schema | None = None
         self._gathering = Gathering(flush_bytes)
 
-    def add(self, frame: pl.DataFrame) -> None:
+    def add(self, frame: pl.DataFrame, order: int = 0) -> None:
         if not frame.height:
             return
-        frame = frame.with_columns(pl.col(c).cast(pl.String) for c, t in frame.schema.items()
-                                   if t == pl.Categorical)
+        frame = frame.with_columns(*[pl.col(c).cast(pl.String) for c, t in frame.schema.items()
+                                     if t == pl.Categorical], pl.lit(order, dtype=pl.UInt32).alias(ORDER))
         first = self._gathering.first
         if first is not None and frame.schema != first.schema:
             frame = frame.cast(dict(first.schema))  # as the first frame's columns (the file's schema)
@@ -299,12 +303,27 @@ class Spill:
                                                         options=pa.ipc.IpcWriteOptions(compression="lz4"))
             self._writers[bucket].write_table(arrow.cast(self._schema))
 
-    def buckets(self):
+    def buckets(self, more=None, keep=None):
+        """Each bucket's rows (without their positions). ``more(bucket)``: rows to merge in (with
+        ``ORDER``) or None; ``keep(bucket, rows)`` is given each bucket's rows with their positions."""
         self._write(self._gathering.take())
         for writer in self._writers.values():
             writer.close()
-        for bucket in sorted(self._writers):
-            yield pl.read_ipc(self.folder / f"bucket-{bucket:03d}.arrow")
+        for bucket in range(self.n):
+            spilled = self.folder / f"bucket-{bucket:03d}.arrow"
+            frames = [frame for frame in (more(bucket) if more else None,
+                                          pl.read_ipc(spilled) if bucket in self._writers else None)
+                      if frame is not None and frame.height]
+            if not frames:
+                continue
+            if len(frames) > 1:  # each position's rows are either spilled or merged in, never both
+                frames[0] = frames[0].cast(dict(frames[1].schema))
+                rows = pl.concat(frames).sort(ORDER, maintain_order=True)
+            else:
+                rows = frames[0]
+            if keep:
+                keep(bucket, rows)
+            yield rows.drop(ORDER)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
