@@ -63,6 +63,11 @@ def plan_batches(sources: list[SourceFile], target: int | None = None) -> list[l
 def _duplicate_reasons(reports: pl.DataFrame, first_seen: dict[str, str]) -> list[str | None]:
     """For each report row, ``duplicate of <file>`` when an earlier batch had a file with the same
     bytes (``first_seen``, updated here), else None."""
+    shas = reports["sha256"].to_list()
+    if first_seen.keys().isdisjoint(shas) and len(set(shas)) == len(shas):
+        # the common case, decided without a call per report: no file seen before, none twice here
+        first_seen.update(zip(shas, reports["source_file"].to_list()))
+        return [None] * len(shas)
     columns = reports.select("source_file", "sha256", "bytes", "status", "reason").to_dict(as_series=False)
     return [_duplicate_reason({"source_file": source_file, "sha256": sha256, "bytes": size}, first_seen)
             if status != "rejected" or not (reason or "").startswith("duplicate of") else None

@@ -36,6 +36,7 @@ VALIDATE_ROWS = 20_000
 # last row group, a row per group with its fingerprint (INDEX).
 CELL, DERIVED, DISAGREEMENT, INDEX = 0, 1, 2, 3
 _VIOLATION_ONLY = {name: dtype for name, dtype in schemas.VIOLATION_SCHEMA.items() if name not in schemas.FACT_SCHEMA}
+_REUSABLE = "_reusable"  # a column of the parts: the last build merged the group alike
 KEPT_SCHEMA = {"_group": pl.String, "_fingerprint": pl.String, "_kind": pl.Int8, **schemas.FACT_SCHEMA,
                **_VIOLATION_ONLY}
 
@@ -149,8 +150,9 @@ class KeptMerges:
         part's groups), and those fingerprints, for the next build."""
         if self.folder is None:
             return
-        rows = rows.join(fingerprints.filter(pl.col("_fingerprint").is_not_null()), on="_group", how="semi",
-                         maintain_order="left")
+        if fingerprints["_fingerprint"].null_count():
+            rows = rows.join(fingerprints.filter(pl.col("_fingerprint").is_not_null()), on="_group", how="semi",
+                             maintain_order="left")
         if rows.is_empty():
             return
         if self._writer is None:
@@ -158,7 +160,7 @@ class KeptMerges:
             self._writer = pq.ParquetWriter(self._temporary, self._arrow, compression="lz4", use_dictionary=False,
                                             write_statistics=["_group", "_kind"])
         self._writes.submit(self._write, rows)
-        self._written.append(fingerprints.join(rows.select("_group").unique(), on="_group", how="semi"))
+        self._written.append(fingerprints.filter(pl.col("_group").is_in(rows["_group"].unique().implode())))
 
     def _write(self, rows: pl.DataFrame) -> None:
         self._writer.write_table(rows.select(list(KEPT_SCHEMA)).to_arrow().cast(self._arrow))
@@ -204,8 +206,10 @@ def merge_all_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame, ba
     kept = KeptMerges(cache_folder)
     fingerprints = group_fingerprints(merging, batch_keys) if kept.folder is not None \
         else pl.DataFrame(schema={"_group": pl.String, "_fingerprint": pl.String})  # nothing taken or kept
-    reusable = kept.reusable(fingerprints)["_group"]
-    to_merge = merging.filter(~pl.col("_group").is_in(reusable.implode()))
+    # whether the last build merged the group alike, once for all parts
+    merging = merging.with_columns(pl.col("_group").is_in(kept.reusable(fingerprints)["_group"].implode())
+                                   .alias(_REUSABLE))
+    to_merge = merging.filter(~pl.col(_REUSABLE))
     one_part = merging.height <= MERGE_PART_REPORTS
     # the facts of the files to merge set apart in one streaming pass, so each part reads only them
     set_apart = writer.version / ".copies-facts.parquet"
@@ -218,8 +222,7 @@ def merge_all_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame, ba
         if to_merge.height:
             facts.filter(pl.col("report_id").is_in(to_merge["report_id"].implode())).sink_parquet(set_apart)
         for part in ([merging] if one_part else copies.in_chunks(merging, MERGE_PART_REPORTS)):
-            merged, disagreements = _merge_part(part, fingerprints, reusable, kept, facts, set_apart, to_merge,
-                                                checks)
+            merged, disagreements = _merge_part(part, fingerprints, kept, facts, set_apart, checks)
             derived = pl.col("status") == "derived"
             if one_part:
                 writer.write("merged_copies", pl.concat([merged.filter(~derived), merged.filter(derived)],
@@ -240,19 +243,20 @@ def merge_all_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame, ba
     return pl.concat(found) if found else pl.DataFrame(schema={"report_id": pl.String})
 
 
-def _merge_part(part: pl.DataFrame, fingerprints: pl.DataFrame, reusable: pl.Series, kept: KeptMerges,
-                facts: pl.LazyFrame, set_apart: Path, to_merge: pl.DataFrame,
-                checks: tuple[_Validated, _Validated]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _merge_part(part: pl.DataFrame, fingerprints: pl.DataFrame, kept: KeptMerges, facts: pl.LazyFrame,
+                set_apart: Path, checks: tuple[_Validated, _Validated]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A part's merged facts (cells, then derived rows) and disagreements: the groups the last build
-    merged alike taken from ``kept``, the others merged now (and handed to ``checks``); the part's rows
-    kept for the next build."""
+    merged alike (``_REUSABLE``) taken from ``kept``, the others merged now (and handed to ``checks``);
+    the part's rows kept for the next build."""
     groups = part["_group"].unique().sort()
-    taken = kept.take(groups.filter(groups.is_in(reusable.implode())))
-    merging = part.filter(~pl.col("_group").is_in(taken["_group"].unique().implode()))
+    taken = kept.take(part.filter(pl.col(_REUSABLE))["_group"].unique().sort())
+    # take gives every group asked for (each kept group has rows) or, when the file fails, none
+    merging = part.filter(~pl.col(_REUSABLE)) if taken.height else part
+    merging = merging.drop(_REUSABLE)
     if merging.height:
         ids = merging["report_id"]
         # read from the set-apart facts; a kept group that could not be read after all is not there
-        source = pl.scan_parquet(set_apart) if ids.is_in(to_merge["report_id"].implode()).all() else facts
+        source = pl.scan_parquet(set_apart) if taken.height or not part[_REUSABLE].any() else facts
         merged, disagreements = copies.merge_copies(
             source.filter(pl.col("report_id").is_in(ids.implode())).collect(), merging)
         checks[0].add(merged)
@@ -273,7 +277,7 @@ def _merge_part(part: pl.DataFrame, fingerprints: pl.DataFrame, reusable: pl.Ser
     kept.keep(rows, fingerprints.join(groups.to_frame(), on="_group", how="semi"))
     if taken.is_empty():
         return merged, disagreements
-    merged = pl.concat([rows.filter(pl.col("_kind") == CELL), rows.filter(pl.col("_kind") == DERIVED)]) \
-        .select(schemas.FACT_COLUMNS)
-    disagreements = rows.filter(pl.col("_kind") == DISAGREEMENT).select(list(schemas.VIOLATION_SCHEMA))
-    return merged, disagreements
+    kinds = rows.partition_by("_kind", as_dict=True, maintain_order=True)
+    kind = {code: kinds.get((code,), rows.clear()) for code in (CELL, DERIVED, DISAGREEMENT)}
+    merged = pl.concat([kind[CELL], kind[DERIVED]]).select(schemas.FACT_COLUMNS)
+    return merged, kind[DISAGREEMENT].select(list(schemas.VIOLATION_SCHEMA))
