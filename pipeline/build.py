@@ -256,6 +256,7 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
             writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys,
                                              "counts": counts, **(record or {})})
             version = writer.commit(report_frame)
+            kept.keep_parts(writer, version, ENCODED)
         kept.commit()
     finally:
         kept.close()
@@ -268,22 +269,34 @@ def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None],
                    reports: store.Staged, kept: KeptRows, on_progress) -> None:
     """Every batch, from the cache or read now, streamed into the dataset in input order. Fills
     ``keys`` (None for a batch that must be read again next time), ``counts``, the cross-year
-    operands (spilled, or taken from those the last build kept) and the report rows."""
+    operands (spilled, or taken from those the last build kept) and the report rows.
+
+    The leading batches the last build wrote alike are already in the files: they resume from the last
+    build's after them (``KeptRows.resume``), so those batches' parts are neither read nor copied."""
     todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
+    resumed = kept.resume(writer, keys, set(todo), ENCODED)
     first_seen: dict[str, str] = {}
     with _Batches([batches[i] for i in todo], limits, cache.folder, jobs) as computed:
         for index, batch in enumerate(batches):
             computed.refill()  # workers that finished a batch meanwhile start the next
-            written = _load_encoded(cache, keys[index], writer, kept) if index not in todo else None
+            if index < resumed:
+                written = EncodedBatch(kept.report_rows(keys[index]), None, None, dict.fromkeys(ENCODED),
+                                       kept.counts(index))
+            else:
+                written = _load_encoded(cache, keys[index], writer, kept) if index not in todo else None
             reasons = _duplicate_reasons(written.reports, first_seen) if written is not None else None
+            if index < resumed and any(reasons):  # the same files as last time, after the same files
+                raise RuntimeError(f"batch {index} resumed from the last build has a new duplicate")
             if written is None or any(reasons):
                 written, reasons = _batch_to_write(writer, batches, keys, index, todo, computed, cache, limits,
                                                    first_seen, reasons)
             for name in ENCODED:
                 writer.write_part(name, written.parts[name])
+            if index >= resumed:
+                writer.mark_batch(ENCODED)
             for name in counts:
                 counts[name] += written.counts[name]
-            kept.written(index, keys[index], as_cached=not any(reasons))
+            kept.written(index, keys[index], not any(reasons), written.counts)
             rows = written.reports
             reports.add(rows if "batch_key" in rows.columns else
                         rows.with_columns(pl.lit(keys[index], dtype=pl.String).alias("batch_key")))

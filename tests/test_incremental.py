@@ -151,6 +151,35 @@ def test_a_rebuild_takes_unchanged_batches_report_rows_and_operands_from_the_las
     _assert_equals_a_clean_build(inputs, out, tmp_path)
 
 
+def test_a_rebuild_after_files_added_at_the_end_starts_from_the_last_builds_files(tmp_path, monkeypatch,
+                                                                                   small_batches):
+    from pipeline import cache as cache_mod
+
+    reports = list(generate(8, 33))
+    inputs = _write(tmp_path / "in", reports[:30])
+    out = tmp_path / "dataset"
+    build(inputs, out)
+    build(inputs, out, "--no-cache")  # a dataset the rows kept do not describe: nothing resumed from it
+    parts_read = []
+    stock = cache_mod.Cache.get_files
+
+    def get_files(self, kind, name, filenames):
+        parts_read.append(name)
+        return stock(self, kind, name, filenames)
+
+    monkeypatch.setattr(cache_mod.Cache, "get_files", get_files)
+    _write(inputs, [replace(r, name=f"zz_{r.name}") for r in reports[30:]])
+    build(inputs, out)
+    batches = len(plan_batches(discover([inputs])))
+    assert len(parts_read) == batches - 1  # every cached batch's parts copied from the cache
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
+    parts_read.clear()
+    _write(inputs, [replace(r, name=f"zzz_{r.name}") for r in reports[30:]])
+    build(inputs, out)
+    assert len(parts_read) == 0  # the batches before the new files: in the last build's files as they are
+    _assert_equals_a_clean_build(inputs, out, tmp_path)
+
+
 def test_a_new_file_with_the_bytes_of_a_cached_one_makes_that_one_the_duplicate_as_a_clean_build_does(
         tmp_path, small_batches):
     import polars as pl

@@ -28,7 +28,7 @@ def _first_build(cache):
     """Batches a (kept), b (a file dropped as a duplicate: not kept) and c (kept), at positions 0-2."""
     kept = KeptRows(cache, ("cross_year",))
     for position, key, as_cached in ((0, "a", True), (1, "b", False), (2, "c", True)):
-        kept.written(position, key, as_cached)
+        kept.written(position, key, as_cached, {"cells": position, "ambiguous": 0, "failed": 1})
     kept.keep_reports(pl.DataFrame({"batch_key": ["a", "b", "c", "c"], "report_id": ["r1", "r2", "r3", "r4"]}))
     kept.keep_operands("cross_year", 0, _operands(("x", 1), ("x", 2), ("x", 3)).with_columns(
         pl.Series(ORDER, [0, 1, 2], dtype=pl.UInt32)))
@@ -46,6 +46,7 @@ def test_the_next_build_takes_the_rows_of_the_batches_kept_at_their_new_position
     rows = kept.operands("cross_year", 0)
     assert rows.select("value", ORDER).rows() == [(1, 1), (3, 5)]
     assert kept.operands("cross_year", 1) is None
+    assert kept.counts(2) == {"cells": 2, "ambiguous": 0, "failed": 1}
     kept.close()
     assert [p.name for p in (tmp_path / "rows").iterdir() if p.name.startswith(".")] == []
 
@@ -53,7 +54,7 @@ def test_the_next_build_takes_the_rows_of_the_batches_kept_at_their_new_position
 def test_an_unreadable_generation_is_not_used_and_a_failed_build_keeps_the_last_one(tmp_path):
     _first_build(tmp_path)
     failed = KeptRows(tmp_path, ("cross_year",))
-    failed.written(0, "z", True)
+    failed.written(0, "z", True, {"cells": 1, "ambiguous": 0, "failed": 0})
     failed.keep_reports(pl.DataFrame({"batch_key": ["z"], "report_id": ["r9"]}))
     failed.close()  # the build failed before commit: the next build still reads the first's rows
     kept = KeptRows(tmp_path, ("cross_year",))

@@ -83,3 +83,42 @@ def test_a_part_that_is_not_parquet_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not a Parquet file"):
         target.append(b"PAR1 not really")
     target.close()
+
+
+@pytest.mark.parametrize("resume_after", [0, 1, 2, 3])
+def test_a_file_resumed_from_an_earlier_ones_mark_gives_the_bytes_of_one_writer(tmp_path, resume_after):
+    tables = [_table(seed, rows) for seed, rows in enumerate([300, 20, 4000, 7], start=1)]
+    parts = [encode(table, SCHEMA) for table in tables]
+    earlier = PartsFile(tmp_path / "earlier.parquet", SCHEMA)
+    marks = [earlier.mark()]
+    for part in parts[:3]:
+        earlier.append(part)
+        marks.append(earlier.mark())
+    earlier.close()
+    resumed = PartsFile(tmp_path / "resumed.parquet", SCHEMA)
+    resumed.resume(tmp_path / "earlier.parquet", marks[resume_after], earlier.groups_at, earlier.group_sizes)
+    for part in parts[resume_after:]:  # the earlier file's parts after the mark, then one more
+        resumed.append(part)
+    resumed.close()
+    assert (tmp_path / "resumed.parquet").read_bytes() == _one_writer(tables)
+    assert resumed.mark() == [len(_one_writer(tables)) - 8 - int.from_bytes(_one_writer(tables)[-8:-4], "little"),
+                              4, sum(t.num_rows for t in tables)]
+
+
+def test_a_file_that_is_not_what_its_layout_says_is_not_resumed_and_nothing_is_written(tmp_path):
+    tables = [_table(seed, 50) for seed in (1, 2)]
+    earlier = PartsFile(tmp_path / "earlier.parquet", SCHEMA)
+    earlier.append(encode(tables[0], SCHEMA))
+    mark = earlier.mark()
+    earlier.append(encode(tables[1], SCHEMA))
+    earlier.close()
+    resumed = PartsFile(tmp_path / "resumed.parquet", SCHEMA)
+    with pytest.raises(ValueError):
+        resumed.resume(tmp_path / "earlier.parquet", mark, earlier.groups_at + 1, earlier.group_sizes)
+    (tmp_path / "earlier.parquet").write_bytes(b"PAR1")  # cut short
+    with pytest.raises(ValueError):
+        resumed.resume(tmp_path / "earlier.parquet", mark, earlier.groups_at, earlier.group_sizes)
+    for table in tables:
+        resumed.append(encode(table, SCHEMA))
+    resumed.close()
+    assert (tmp_path / "resumed.parquet").read_bytes() == _one_writer(tables)

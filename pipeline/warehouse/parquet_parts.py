@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -231,6 +232,20 @@ def encoding_tag(schema: pa.Schema) -> str:
     return hashlib.sha256(encode(None, schema) + repr(sorted(PARQUET_OPTIONS.items())).encode()).hexdigest()[:12]
 
 
+def _copy(source, target, length: int) -> None:
+    """``length`` bytes from ``source``'s position to ``target``'s (raw files), in the kernel where it can."""
+    while length > 0:
+        try:
+            copied = os.copy_file_range(source.fileno(), target.fileno(), length)
+        except (AttributeError, OSError):  # not on this system or between these file systems
+            copied = target.write(source.read(min(length, 1 << 24)))
+            target.flush()
+        if not copied:
+            raise ValueError("the file ends early")
+        length -= copied
+    target.seek(0, os.SEEK_END)
+
+
 class PartsFile:
     """Writes one Parquet file from parts (:func:`encode` with this schema), streamed to disk: the
     parts' row groups in the order given, then one footer."""
@@ -245,6 +260,46 @@ class PartsFile:
         # entry would hold thousands of small objects per column
         self._groups: list[bytes] = []
         self._rows = 0
+        # once closed: where the footer's row group entries start, and each entry's length
+        self.groups_at: int | None = None
+        self.group_sizes: list[int] = []
+
+    def mark(self) -> list[int]:
+        """Where the file stands: [bytes written, row groups, rows], a place ``resume`` can start from."""
+        return [self._at, len(self._groups), self._rows]
+
+    def resume(self, source: Path, mark: list[int], groups_at: int, group_sizes: list[int]) -> None:
+        """Start as ``source`` (a file of this class, closed with ``groups_at`` and ``group_sizes``)
+        stood at ``mark``: its bytes up to there are copied and its first row groups' footer entries
+        taken as they are, without parsing a part again. :class:`ValueError` when ``source`` does not
+        hold what they say, or cannot be copied (nothing written then)."""
+        at, groups, rows = mark
+        if self._at != len(MAGIC) or self._groups:
+            raise ValueError("a file resumes before anything is appended")
+        try:
+            with open(source, "rb", buffering=0) as f:
+                f.seek(groups_at)
+                entries = f.read(sum(group_sizes[:groups]))
+                if (len(entries) != sum(group_sizes[:groups]) or at > groups_at
+                        or (groups and read_struct(entries)[1] != group_sizes[0])):
+                    raise ValueError(f"{source} is not the file its layout describes")
+                self._file.flush()
+                f.seek(len(MAGIC))
+                _copy(f, self._file, at - len(MAGIC))
+        except (OSError, ValueError, IndexError) as exc:
+            self.reset()
+            raise ValueError(f"cannot resume from {source}: {exc}") from exc
+        starts = [0]
+        for size in group_sizes[:groups]:
+            starts.append(starts[-1] + size)
+        self._groups = [entries[starts[i]:starts[i + 1]] for i in range(groups)]
+        self._at, self._rows = at, rows
+
+    def reset(self) -> None:
+        """Back to an empty file (after a ``resume``, before any ``append``)."""
+        self._file.seek(len(MAGIC))
+        self._file.truncate()
+        self._at, self._groups, self._rows = len(MAGIC), [], 0
 
     def append(self, part: bytes) -> None:
         meta, footer_start = _footer(part)
@@ -265,6 +320,8 @@ class PartsFile:
             if field_id == FILE_ROW_GROUPS:  # a list whose items were encoded by append
                 _write_field_header(footer, field_id, last, _LIST)
                 _write_list_header(footer, _STRUCT, len(self._groups))
+                self.groups_at = self._at + len(footer)
+                self.group_sizes = [len(group) for group in self._groups]
                 footer += b"".join(self._groups)
             else:
                 _write_field(footer, field_id, last, kind, self._rows if field_id == FILE_NUM_ROWS else value)

@@ -162,9 +162,11 @@ class DatasetWriter:
         self._writers = {name: parquet_parts.PartsFile(self.version / f"{name}.parquet", schema)
                          for name, schema in self._schemas.items()}
         self._finished: list[str] = []
+        self._closed: dict[str, parquet_parts.PartsFile] = {}
         self._part_files = {name: f"{name}-{parquet_parts.encoding_tag(schema)}.parquet"
                             for name, schema in self._schemas.items()}
         self._appends = WriteBehind()
+        self._marks: dict[str, list[list[int]]] = {}  # stream -> where it stood after each batch
 
     def encode(self, name: str, frame: pl.DataFrame) -> bytes | None:
         """``frame`` as a part of stream ``name`` (None when it has no rows), to write now or later."""
@@ -180,6 +182,34 @@ class DatasetWriter:
         if part is not None:
             self._appends.submit(self._writers[name].append, part)
 
+    def mark_batch(self, names: tuple[str, ...]) -> None:
+        """Remember where streams ``names`` stand once the writes submitted so far are done (a batch's end)."""
+        self._appends.submit(self._mark, names)
+
+    def _mark(self, names: tuple[str, ...]) -> None:
+        for name in names:
+            self._marks.setdefault(name, []).append(self._writers[name].mark())
+
+    def resume(self, name: str, source: Path, layout: dict, batches: int) -> None:
+        """Stream ``name`` starts as ``source`` (the same stream of an earlier build, whose ``layout``
+        that build gave) stood after its first ``batches`` batches; :class:`ValueError` (and nothing
+        written) when it cannot."""
+        marks = layout["marks"][:batches]
+        self._writers[name].resume(source, marks[-1], layout["groups_at"], layout["group_sizes"])
+        self._marks[name] = marks
+
+    def unresume(self, name: str) -> None:
+        """Stream ``name`` back to empty after a ``resume`` (another stream could not resume)."""
+        self._writers[name].reset()
+        self._marks.pop(name, None)
+
+    def layout(self, name: str) -> dict:
+        """Where a stream closed by ``finish`` or ``commit`` stood after each batch, and its footer's
+        row group entries: what a later build needs to ``resume`` it."""
+        writer = self._closed[name]
+        return {"marks": self._marks.get(name, []), "groups_at": writer.groups_at,
+                "group_sizes": writer.group_sizes}
+
     def write(self, name: str, frame: pl.DataFrame) -> None:
         if frame.height:
             self._appends.submit(self._encode_and_append, self._writers[name], name, frame)
@@ -193,6 +223,7 @@ class DatasetWriter:
         writer = self._writers.pop(name)
         writer.close()
         self._finished.append(name)
+        self._closed[name] = writer
         return pl.scan_parquet(self.version / f"{name}.parquet")
 
     def write_json(self, name: str, value) -> None:
@@ -203,6 +234,7 @@ class DatasetWriter:
         self._appends.close()
         for writer in self._writers.values():
             writer.close()
+        self._closed.update(self._writers)
         for name in [*self._writers, *self._finished]:
             _fsync(self.version / f"{name}.parquet")
         reports.write_parquet(self.version / "reports.parquet", compression="zstd", statistics=True)
