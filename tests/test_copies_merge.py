@@ -163,3 +163,28 @@ def test_gathered_validation_checks_every_frame_once_in_groups_of_the_row_limit(
     assert seen == [[0, 1, 2, 3, 4, 5, 6], [7, 8, 9]]
     gathered.flush()
     assert len(seen) == 2
+
+
+def _kept_rows(groups):
+    """Two rows per group (a cell, then a disagreement), as a part's merge gives them: by kind."""
+    rows = [{"_group": g, "_kind": kind, "report_id": f"{g}-{kind}"} for kind in (0, 2) for g in groups]
+    return pl.concat([pl.DataFrame(schema=copies_merge.KEPT_SCHEMA), pl.DataFrame(rows)], how="diagonal_relaxed")
+
+
+def test_kept_groups_come_back_with_their_rows_in_order_whatever_order_the_parts_ask_in(tmp_path):
+    parts = [["g01", "g02", "g03"], ["g04", "g05"], ["g06", "g07", "g08", "g09"]]
+    kept = copies_merge.KeptMerges(tmp_path)
+    for groups in parts:
+        kept.keep(_kept_rows(groups), pl.DataFrame({"_group": groups, "_fingerprint": ["f"] * len(groups)}))
+    kept.close(True)
+
+    def taken(asked):
+        return [(row["_group"], row["_kind"]) for row in reader.take(pl.Series(asked)).iter_rows(named=True)]
+
+    reader = copies_merge.KeptMerges(tmp_path)  # parts asking further on each time: one pass
+    assert taken(["g02", "g03", "g04"]) == [("g02", 0), ("g02", 2), ("g03", 0), ("g03", 2), ("g04", 0), ("g04", 2)]
+    assert taken(["g05"]) == [("g05", 0), ("g05", 2)]
+    assert taken(["g07", "g09"]) == [("g07", 0), ("g07", 2), ("g09", 0), ("g09", 2)]
+    assert taken(["g01"]) == [("g01", 0), ("g01", 2)]  # asked for after later groups: read by part
+    assert taken(["g08"]) == [("g08", 0), ("g08", 2)]
+    reader.close(False)
