@@ -171,7 +171,10 @@ def _kept_rows(groups):
     return pl.concat([pl.DataFrame(schema=copies_merge.KEPT_SCHEMA), pl.DataFrame(rows)], how="diagonal_relaxed")
 
 
-def test_kept_groups_come_back_with_their_rows_in_order_whatever_order_the_parts_ask_in(tmp_path):
+@pytest.mark.parametrize("take_rows", [3, 72_000], ids=["read a few rows at a time", "read at once"])
+def test_kept_groups_come_back_with_their_rows_in_order_whatever_order_the_parts_ask_in(tmp_path, monkeypatch,
+                                                                                        take_rows):
+    monkeypatch.setattr(copies_merge, "TAKE_ROWS", take_rows)
     parts = [["g01", "g02", "g03"], ["g04", "g05"], ["g06", "g07", "g08", "g09"]]
     kept = copies_merge.KeptMerges(tmp_path)
     for groups in parts:

@@ -103,8 +103,9 @@ class KeptRows:
                 pass  # another build's, just removed
 
     def report_rows(self, key: str | None) -> pl.DataFrame | None:
-        """The report rows (with ``batch_key``) of the last build's batch ``key``, when it kept them."""
-        return self._reports.get(key) if key in self._position else None
+        """The report rows (with ``batch_key``) of the last build's batch ``key``, when it kept them;
+        given once (a batch asks once: not held after)."""
+        return self._reports.pop(key, None) if key in self._position else None
 
     def resume(self, writer, keys: list[str | None], todo: set[int], streams: tuple[str, ...]) -> int:
         """How many leading batches of this build (``keys``; ``todo``: read now) the last build's dataset
@@ -151,6 +152,7 @@ class KeptRows:
 
     def operands(self, stream: str, bucket: int) -> pl.DataFrame | None:
         """The kept rows of ``bucket`` of the batches taken, at their positions in this build (``ORDER``)."""
+        self._reports.clear()  # the batches are all in: the rows of batches gone from the inputs
         if not self._taken or self._reading is None:
             return None
         path = self._reading / _bucket_file(stream, bucket)
