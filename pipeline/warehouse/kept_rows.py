@@ -31,10 +31,14 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from pipeline.warehouse.store import ORDER
+from pipeline.warehouse.store import ORDER, WriteBehind
 
 STALE_SECONDS = 24 * 3600  # a private folder this old was left by a build that was killed
 _INDEX, _REPORTS, _CURRENT = "index.json", "reports.arrow", "current"
+
+
+def _write(rows: pl.DataFrame, path: Path) -> None:
+    rows.write_ipc(path, compression="lz4")
 
 
 def _bucket_file(stream: str, bucket: int) -> str:
@@ -58,6 +62,7 @@ class KeptRows:
         self._counts: list[list[int] | None] = []
         self._parts: dict = {}
         self._writing: Path | None = None
+        self._writes = WriteBehind()  # the rows kept are written while the build goes on
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -177,14 +182,14 @@ class KeptRows:
         """A bucket of this build's operands, with their batch positions (``ORDER``)."""
         folder = self._folder_to_write()
         if folder is not None:
-            rows.write_ipc(folder / _bucket_file(stream, bucket), compression="lz4")
+            self._writes.submit(_write, rows, folder / _bucket_file(stream, bucket))
 
     def keep_reports(self, rows: pl.DataFrame) -> None:
         """This build's report rows (with ``batch_key``); those of the batches kept are written."""
         folder = self._folder_to_write()
         if folder is not None:
             kept = pl.Series([key for key in self._keys if key is not None], dtype=pl.String)
-            rows.filter(pl.col("batch_key").is_in(kept.implode())).write_ipc(folder / _REPORTS, compression="lz4")
+            self._writes.submit(_write, rows.filter(pl.col("batch_key").is_in(kept.implode())), folder / _REPORTS)
 
     def keep_parts(self, writer, version: Path, streams: tuple[str, ...]) -> None:
         """Where ``writer``'s ``streams`` (committed into ``version``) stood after each batch, for
@@ -198,6 +203,7 @@ class KeptRows:
         if self._writing is None:
             return
         try:
+            self._writes.wait()
             (self._writing / _INDEX).write_text(json.dumps({"batches": self._keys, "counts": self._counts,
                                                             "parts": self._parts}), encoding="utf-8")
             generation = self.folder / f"gen-{uuid.uuid4().hex[:12]}"
@@ -209,11 +215,12 @@ class KeptRows:
             for old in self.folder.glob("gen-*"):
                 if old != generation:  # a build reading it has its own links
                     shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            pass  # rows that cannot be kept only cost time next build
+        except (OSError, pl.exceptions.PolarsError):
+            pass  # rows that cannot be kept only cost time next build (the folder goes at close)
 
     def close(self) -> None:
         """Links and unfinished writes removed (what ``commit`` made current stays)."""
+        self._writes.close()
         self._forget()
         if self._writing is not None:
             shutil.rmtree(self._writing, ignore_errors=True)
