@@ -154,6 +154,10 @@ class _Batches:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """The workers stop (a batch not started is dropped); again: nothing more."""
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
@@ -243,6 +247,17 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
                 on_progress(len(sources))
             return unchanged
     counts = {"cells": 0, "ambiguous": 0, "failed": 0}
+    todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
+    # the workers start first: they import while the build opens what the last build kept
+    with _Batches([batches[i] for i in todo], limits, cache.folder, jobs) as computed:
+        return _build_with(sources, out, batches, keys, todo, computed, cache, stats, limits, counts, record,
+                           on_progress)
+
+
+def _build_with(sources: list[SourceFile], out: Path, batches, keys: list[str | None], todo: list[int],
+                computed: _Batches, cache: cache_mod.Cache, stats: dict, limits: Limits, counts: dict,
+                record: dict | None, on_progress) -> BuildSummary:
+    """The build once the workers have started on the batches to read (``todo``)."""
     kept = KeptRows(cache.folder, OPERANDS)
     try:
         with store.DatasetWriter(out) as writer:
@@ -251,7 +266,9 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
             # frames they grew the process by about 0.6 KB a report; gathered a few batches at a time
             reports = store.Staged(writer.version / ".reports.parquet", _STAGED_REPORT_SCHEMA,
                                    gather_bytes=store.SPILL_FLUSH_BYTES)
-            _write_batches(writer, batches, keys, cache, limits, jobs, counts, spills, reports, kept, on_progress)
+            _write_batches(writer, batches, keys, todo, computed, cache, limits, counts, spills, reports, kept,
+                           on_progress)
+            computed.close()  # the workers' memory is free before the checks across reports
             report_frame = _check_across_reports(writer, reports, spills, kept, counts, cache.folder)
             writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys,
                                              "counts": counts, **(record or {})})
@@ -264,49 +281,48 @@ def run_build(sources: list[SourceFile], out: Path, limits: Limits = Limits(), j
     return BuildSummary(report_frame, counts["cells"], counts["ambiguous"], counts["failed"], version)
 
 
-def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None], cache: cache_mod.Cache,
-                   limits: Limits, jobs: int, counts: dict, spills: tuple[store.Spill, store.Spill],
-                   reports: store.Staged, kept: KeptRows, on_progress) -> None:
+def _write_batches(writer: store.DatasetWriter, batches, keys: list[str | None], todo: list[int],
+                   computed: _Batches, cache: cache_mod.Cache, limits: Limits, counts: dict,
+                   spills: tuple[store.Spill, store.Spill], reports: store.Staged, kept: KeptRows,
+                   on_progress) -> None:
     """Every batch, from the cache or read now, streamed into the dataset in input order. Fills
     ``keys`` (None for a batch that must be read again next time), ``counts``, the cross-year
     operands (spilled, or taken from those the last build kept) and the report rows.
 
     The leading batches the last build wrote alike are already in the files: they resume from the last
     build's after them (``KeptRows.resume``), so those batches' parts are neither read nor copied."""
-    todo = [i for i, key in enumerate(keys) if key is None or not cache.has_frames("batch", key)]
     resumed = kept.resume(writer, keys, set(todo), ENCODED)
     first_seen: dict[str, str] = {}
-    with _Batches([batches[i] for i in todo], limits, cache.folder, jobs) as computed:
-        for index, batch in enumerate(batches):
-            computed.refill()  # workers that finished a batch meanwhile start the next
-            if index < resumed:
-                written = EncodedBatch(kept.report_rows(keys[index]), None, None, dict.fromkeys(ENCODED),
-                                       kept.counts(index))
-            else:
-                written = _load_encoded(cache, keys[index], writer, kept) if index not in todo else None
-            reasons = _duplicate_reasons(written.reports, first_seen) if written is not None else None
-            if index < resumed and any(reasons):  # the same files as last time, after the same files
-                raise RuntimeError(f"batch {index} resumed from the last build has a new duplicate")
-            if written is None or any(reasons):
-                written, reasons = _batch_to_write(writer, batches, keys, index, todo, computed, cache, limits,
-                                                   first_seen, reasons)
-            for name in ENCODED:
-                writer.write_part(name, written.parts[name])
-            if index >= resumed:
-                writer.mark_batch(ENCODED)
-            for name in counts:
-                counts[name] += written.counts[name]
-            kept.written(index, keys[index], not any(reasons), written.counts)
-            rows = written.reports
-            reports.add(rows if "batch_key" in rows.columns else
-                        rows.with_columns(pl.lit(keys[index], dtype=pl.String).alias("batch_key")))
-            if written.cross_year is None:
-                kept.take(keys[index], index)
-            else:
-                for spill, name in zip(spills, OPERANDS):
-                    spill.add(getattr(written, name), order=index)
-            if on_progress:
-                on_progress(len(batch))
+    for index, batch in enumerate(batches):
+        computed.refill()  # workers that finished a batch meanwhile start the next
+        if index < resumed:
+            written = EncodedBatch(kept.report_rows(keys[index]), None, None, dict.fromkeys(ENCODED),
+                                   kept.counts(index))
+        else:
+            written = _load_encoded(cache, keys[index], writer, kept) if index not in todo else None
+        reasons = _duplicate_reasons(written.reports, first_seen) if written is not None else None
+        if index < resumed and any(reasons):  # the same files as last time, after the same files
+            raise RuntimeError(f"batch {index} resumed from the last build has a new duplicate")
+        if written is None or any(reasons):
+            written, reasons = _batch_to_write(writer, batches, keys, index, todo, computed, cache, limits,
+                                               first_seen, reasons)
+        for name in ENCODED:
+            writer.write_part(name, written.parts[name])
+        if index >= resumed:
+            writer.mark_batch(ENCODED)
+        for name in counts:
+            counts[name] += written.counts[name]
+        kept.written(index, keys[index], not any(reasons), written.counts)
+        rows = written.reports
+        reports.add(rows if "batch_key" in rows.columns else
+                    rows.with_columns(pl.lit(keys[index], dtype=pl.String).alias("batch_key")))
+        if written.cross_year is None:
+            kept.take(keys[index], index)
+        else:
+            for spill, name in zip(spills, OPERANDS):
+                spill.add(getattr(written, name), order=index)
+        if on_progress:
+            on_progress(len(batch))
 
 
 def _batch_to_write(writer: store.DatasetWriter, batches, keys: list[str | None], index: int, todo: list[int],
