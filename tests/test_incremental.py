@@ -114,9 +114,23 @@ def test_a_rebuild_copies_cached_batches_as_encoded_parts_without_decoding_them(
     _assert_equals_a_clean_build(inputs, out, tmp_path)
 
 
+def _entries_read(monkeypatch, method: str, reading=lambda what: True) -> list[str]:
+    """The cache entries ``Cache.<method>`` is asked for from now on (for ``reading`` what), in order."""
+    from pipeline import cache as cache_mod
+
+    asked, stock = [], getattr(cache_mod.Cache, method)
+
+    def recording(self, kind, name, what):
+        if reading(what):
+            asked.append(name)
+        return stock(self, kind, name, what)
+
+    monkeypatch.setattr(cache_mod.Cache, method, recording)
+    return asked
+
+
 def test_a_rebuild_takes_unchanged_batches_report_rows_and_operands_from_the_last_build(tmp_path, monkeypatch,
                                                                                          small_batches):
-    from pipeline import cache as cache_mod
     from pipeline.build import _LIGHT_FRAMES
 
     reports = list(generate(5, 31))
@@ -126,15 +140,7 @@ def test_a_rebuild_takes_unchanged_batches_report_rows_and_operands_from_the_las
     inputs = _write(tmp_path / "in", reports[:30] + next_years)
     out = tmp_path / "dataset"
     build(inputs, out)
-    light_frames_read = []
-    stock = cache_mod.Cache.get_frames
-
-    def get_frames(self, kind, name, parts):
-        if parts == _LIGHT_FRAMES:
-            light_frames_read.append(name)
-        return stock(self, kind, name, parts)
-
-    monkeypatch.setattr(cache_mod.Cache, "get_frames", get_frames)
+    light_frames_read = _entries_read(monkeypatch, "get_frames", lambda parts: parts == _LIGHT_FRAMES)
     _write(inputs, reports[30:])
     build(inputs, out)
     assert light_frames_read == []
@@ -153,21 +159,12 @@ def test_a_rebuild_takes_unchanged_batches_report_rows_and_operands_from_the_las
 
 def test_a_rebuild_after_files_added_at_the_end_starts_from_the_last_builds_files(tmp_path, monkeypatch,
                                                                                    small_batches):
-    from pipeline import cache as cache_mod
-
     reports = list(generate(8, 33))
     inputs = _write(tmp_path / "in", reports[:30])
     out = tmp_path / "dataset"
     build(inputs, out)
     build(inputs, out, "--no-cache")  # a dataset the rows kept do not describe: nothing resumed from it
-    parts_read = []
-    stock = cache_mod.Cache.get_files
-
-    def get_files(self, kind, name, filenames):
-        parts_read.append(name)
-        return stock(self, kind, name, filenames)
-
-    monkeypatch.setattr(cache_mod.Cache, "get_files", get_files)
+    parts_read = _entries_read(monkeypatch, "get_files")
     _write(inputs, [replace(r, name=f"zz_{r.name}") for r in reports[30:]])
     build(inputs, out)
     batches = len(plan_batches(discover([inputs])))
