@@ -230,3 +230,21 @@ def test_a_write_that_fails_in_the_writers_thread_fails_the_commit_and_leaves_no
         with writer:
             writer.commit(pl.DataFrame())
     assert not out.exists() and not writer.version.exists()
+
+
+def test_private_files_and_folders_left_by_a_killed_build_are_removed_once_a_day_old(tmp_path):
+    import os
+    import time
+
+    from pipeline.warehouse.store import STALE_SECONDS, remove_stale_private
+
+    old = time.time() - STALE_SECONDS - 60
+    (tmp_path / ".write-0a1b.parquet").write_bytes(b"x")
+    (tmp_path / ".read-2c3d").mkdir()
+    (tmp_path / ".read-2c3d" / "reports.arrow").write_bytes(b"x")
+    (tmp_path / "merged-4e5f.parquet").write_bytes(b"x")  # not private: kept whatever its age
+    (tmp_path / ".gen-6a7b").mkdir()  # private, but a running build's: recent
+    for name in (".write-0a1b.parquet", ".read-2c3d", "merged-4e5f.parquet"):
+        os.utime(tmp_path / name, (old, old))
+    remove_stale_private(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gen-6a7b", "merged-4e5f.parquet"]

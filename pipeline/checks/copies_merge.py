@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import uuid
 from pathlib import Path
 
@@ -84,19 +83,6 @@ def _kept_name() -> str:
     return f"merged-{cache_mod.key('copies merge', hashlib.sha256(Path(__file__).read_bytes()).hexdigest())[:16]}"
 
 
-STALE_SECONDS = 24 * 3600  # a private file this old was left by a build that was killed
-
-
-def _remove_stale(folder: Path) -> None:
-    now = time.time()
-    for private in folder.glob(".*.parquet"):
-        try:
-            if now - private.stat().st_mtime > STALE_SECONDS:
-                private.unlink()
-        except OSError:
-            pass  # another build's, just removed
-
-
 class KeptMerges:
     """The last build's merged groups (read) and this build's (written, then put in their place)."""
 
@@ -117,7 +103,7 @@ class KeptMerges:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        _remove_stale(self.folder)
+        store.remove_stale_private(self.folder)
         self.path = self.folder / f"{_kept_name()}.parquet"
         self._temporary = self._private_name("write")
         try:

@@ -24,16 +24,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 import uuid
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
-from pipeline.warehouse.store import ORDER, WriteBehind
+from pipeline.warehouse.store import ORDER, WriteBehind, remove_stale_private
 
-STALE_SECONDS = 24 * 3600  # a private folder this old was left by a build that was killed
 _INDEX, _REPORTS, _CURRENT = "index.json", "reports.arrow", "current"
 
 
@@ -56,17 +54,17 @@ class KeptRows:
         self._position: dict[str, int] = {}  # batch key -> its position in the last build
         self._taken: dict[int, int] = {}  # a batch's position in the last build -> in this one
         self._keys_then: list[str | None] = []  # the last build's, by position (None: not kept)
-        self._counts_then: list[list[int] | None] = []  # its batches' counts, as ``written`` gave them
+        self._counts_then: list[dict[str, int] | None] = []  # its batches' counts, as ``written`` gave them
         self._parts_then: dict = {}  # where its dataset files stood after each batch (``keep_parts``)
         self._keys: list[str | None] = []  # this build's batch keys, None where not kept for the next
-        self._counts: list[list[int] | None] = []
+        self._counts: list[dict[str, int] | None] = []
         self._parts: dict = {}
         self._writing: Path | None = None
         self._writes = WriteBehind()  # the rows kept are written while the build goes on
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._remove_stale()
+        remove_stale_private(self.folder)
         try:
             self._read_current()
         except (OSError, ValueError, KeyError, pa.ArrowException, pl.exceptions.PolarsError):
@@ -97,15 +95,6 @@ class KeptRows:
             shutil.rmtree(self._reading, ignore_errors=True)
         self._reading, self._reports, self._position = None, {}, {}
         self._keys_then, self._counts_then, self._parts_then = [], [], {}
-
-    def _remove_stale(self) -> None:
-        now = time.time()
-        for private in self.folder.glob(".*-*"):
-            try:
-                if now - private.stat().st_mtime > STALE_SECONDS:
-                    private.unlink() if private.is_file() else shutil.rmtree(private)
-            except OSError:
-                pass  # another build's, just removed
 
     def report_rows(self, key: str | None) -> pl.DataFrame | None:
         """The report rows (with ``batch_key``) of the last build's batch ``key``, when it kept them;
@@ -141,7 +130,7 @@ class KeptRows:
 
     def counts(self, position: int) -> dict[str, int]:
         """The counts of the last build's batch at ``position`` (one this build resumed after)."""
-        return dict(zip(("cells", "ambiguous", "failed"), self._counts_then[position]))
+        return dict(self._counts_then[position])
 
     def take(self, key: str, position: int) -> None:
         """Batch ``key`` is at ``position`` in this build, with the operands the last build kept."""
@@ -153,7 +142,7 @@ class KeptRows:
         for kept in (self._keys, self._counts):
             kept.extend([None] * (position + 1 - len(kept)))
         self._keys[position] = key if as_cached else None
-        self._counts[position] = [counts[name] for name in ("cells", "ambiguous", "failed")] if as_cached else None
+        self._counts[position] = dict(counts) if as_cached else None
 
     def operands(self, stream: str, bucket: int) -> pl.DataFrame | None:
         """The kept rows of ``bucket`` of the batches taken, at their positions in this build (``ORDER``)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -412,6 +413,21 @@ def write_dataset(out: Path, facts: pl.DataFrame, reports: pl.DataFrame, violati
         if cross_year is not None:
             writer.write("cross_year_checks", cross_year)
         return writer.commit(reports)
+
+
+STALE_SECONDS = 24 * 3600  # a private file or folder this old was left by a build that was killed
+
+
+def remove_stale_private(folder: Path) -> None:
+    """The private files and folders (``.<purpose>-<id>``) in ``folder`` older than ``STALE_SECONDS``:
+    a build's own are removed when it ends, so these were left by a build that was killed."""
+    now = time.time()
+    for private in folder.glob(".*-*"):
+        try:
+            if now - private.stat().st_mtime > STALE_SECONDS:
+                private.unlink() if private.is_file() else shutil.rmtree(private)
+        except OSError:
+            pass  # another build's, just removed
 
 
 def remove_stale_versions(out: Path) -> None:
