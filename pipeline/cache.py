@@ -14,8 +14,11 @@ import hashlib
 import os
 import pickle
 import re
+import sqlite3
 import tempfile
+import threading
 import zlib
+from contextlib import contextmanager
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -124,36 +127,118 @@ def key(*parts) -> str:
     return hashlib.sha256(repr((builder_version(),) + parts).encode()).hexdigest()
 
 
+# The pickled entries (one per report read, the stat table) live in one SQLite file, not a file each:
+# creating a small file costs about 0.25 ms on a usual disk, more than reading the report did to pickle.
+ENTRIES_FILE = "entries.sqlite3"
+_connections: dict[tuple[int, str], sqlite3.Connection] = {}  # this process's, by thread and file
+_OPEN_CONNECTIONS = 4
+_owner = [os.getpid()]
+_inherited: list[sqlite3.Connection] = []  # a forked parent's: never used nor closed here (SQLite's rule)
+
+
+def _connect(path: Path) -> sqlite3.Connection | None:
+    """This process's and thread's connection to an entries file (made, or made again when it is not a
+    database any more); None when it cannot be opened at all."""
+    if _owner[0] != os.getpid():
+        _inherited.extend(_connections.values())
+        _connections.clear()
+        _owner[0] = os.getpid()
+    slot = (threading.get_ident(), str(path))
+    if slot in _connections:
+        return _connections[slot]
+    for attempt in range(2):
+        try:
+            connection = sqlite3.connect(path, timeout=120, isolation_level=None)
+            # WAL: the workers read while one of them writes; a crash of the build loses at most the
+            # entries of the batch being written, and synchronous=OFF spares a flush per batch (an
+            # entry the system lost is only read again)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=OFF")
+            connection.execute("CREATE TABLE IF NOT EXISTS entry (kind TEXT NOT NULL, name TEXT NOT NULL, "
+                               "value BLOB NOT NULL, PRIMARY KEY (kind, name))")
+            _connections[slot] = connection
+            while len(_connections) > _OPEN_CONNECTIONS:  # a process that built into many folders (tests)
+                _connections.pop(next(iter(_connections))).close()
+            return connection
+        except sqlite3.DatabaseError:
+            if attempt == 0:  # damaged (a disk full, a copy cut short): it is a cache, start it again
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        except OSError:
+            return None
+    return None
+
+
 class Cache:
-    """A folder of compressed pickles, written atomically (temp file, then rename)."""
+    """A folder: pickled entries in one SQLite file (``get``/``put``), and batches as folders of Arrow
+    files (``put_frames``/``get_frames``), each written atomically."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
+        self._deferred: list[tuple[str, str, bytes]] | None = None
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
 
-    def _path(self, kind: str, name: str) -> Path:
-        return self.folder / kind / name[:2] / f"{name}.pkl.z"
+    def _entries(self) -> sqlite3.Connection | None:
+        return _connect(self.folder / ENTRIES_FILE)
 
     def get(self, kind: str, name: str):
         if self.folder is None:
             return None
         try:
-            return pickle.loads(zlib.decompress(self._path(kind, name).read_bytes()))
-        except (OSError, zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            connection = self._entries()
+            row = connection.execute("SELECT value FROM entry WHERE kind = ? AND name = ?",
+                                     (kind, name)).fetchone() if connection is not None else None
+            return pickle.loads(zlib.decompress(row[0])) if row is not None else None
+        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
     def put(self, kind: str, name: str, value) -> None:
         if self.folder is None:
             return
-        path = self._path(kind, name)
+        row = (kind, name, zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1))
+        if self._deferred is not None:
+            self._deferred.append(row)
+        else:
+            self._write([row])
+
+    @contextmanager
+    def deferred(self):
+        """The ``put`` calls inside the block written together when it ends (one transaction)."""
+        if self._deferred is not None:
+            yield
+            return
+        self._deferred = []
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
-                f.write(zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1))
-            os.replace(f.name, path)
-        except OSError:
+            yield
+        finally:
+            rows, self._deferred = self._deferred, None
+            self._write(rows)
+
+    def _write(self, rows: list[tuple[str, str, bytes]]) -> None:
+        if not rows or self.folder is None:
+            return
+        try:
+            connection = self._entries()
+            if connection is None:
+                return
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?, ?)", rows)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except sqlite3.Error:
             pass  # a cache that cannot be written only costs time
+
+    def names(self, kind: str) -> list[str]:
+        """The names of the entries of a kind (for inspection and tests)."""
+        connection = self._entries() if self.folder is not None else None
+        if connection is None:
+            return []
+        return [name for (name,) in connection.execute("SELECT name FROM entry WHERE kind = ? ORDER BY name",
+                                                        (kind,))]
 
     def _entry(self, kind: str, name: str) -> Path:
         return self.folder / kind / name[:2] / name

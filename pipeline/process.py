@@ -326,11 +326,13 @@ def process_file_cached(source: SourceFile, limits: Limits, cache: cache_mod.Cac
     name = _report_key(source, sha256_hex(data), limits)
     stored = cache.get("report", name)
     if stored is not None:
-        report, facts, findings, across = stored
+        report, fact_columns, findings, across = stored
+        facts = list(map(FactCell._make, zip(*fact_columns)))
         return ReportResult({**report, "source_file": source.source_file}, facts, findings, across=across)
     result = process_data(source, data, limits)
     if result.cacheable:
-        cache.put("report", name, (result.report, result.facts, result.findings, result.across))
+        # the facts by column: pickling hundreds of named tuples one by one took five times as long
+        cache.put("report", name, (result.report, tuple(zip(*result.facts)), result.findings, result.across))
     return result
 
 
@@ -393,5 +395,7 @@ def process_batch(batch: list[SourceFile], limits: Limits, cache_folder: Path | 
     """One batch, start to finish (runs in a worker process), with fewer collections."""
     cache = cache_mod.Cache(cache_folder)
     with fewer_collections():
-        return batch_frames([process_file_cached(source, limits, cache) for source in batch])
+        with cache.deferred():  # the batch's reports go into the cache in one write
+            results = [process_file_cached(source, limits, cache) for source in batch]
+        return batch_frames(results)
 

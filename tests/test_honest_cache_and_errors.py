@@ -52,11 +52,50 @@ def test_a_report_stopped_by_the_time_limit_is_never_cached(tmp_path):
     store = cache.Cache(tmp_path / "cache")
     result = process_file_cached(SourceFile(path, "slow.txt"), Limits(seconds=0.01), store)
     assert result.report["status"] == "rejected" and not result.cacheable
-    assert not (tmp_path / "cache" / "report").exists()
+    assert store.names("report") == []
     fine = tmp_path / "fine.txt"
     fine.write_text(pipe_report_2021(), encoding="utf-8")
     assert process_file_cached(SourceFile(fine, "fine.txt"), Limits(), store).cacheable
-    assert len(list((tmp_path / "cache" / "report").rglob("*.pkl.z"))) == 1
+    assert len(store.names("report")) == 1
+
+
+def test_a_report_read_from_the_cache_has_the_same_facts_as_when_it_was_read(tmp_path, monkeypatch):
+    import pipeline.process
+
+    path = tmp_path / "report.txt"
+    path.write_text(pipe_report_2021(), encoding="utf-8")
+    read = process_file_cached(SourceFile(str(path), "report.txt"), Limits(), cache.Cache(tmp_path / "cache"))
+    assert len(read.facts) > 100
+
+    def not_again(*args):
+        raise AssertionError("read again instead of taken from the cache")
+
+    monkeypatch.setattr(pipeline.process, "process_data", not_again)
+    store = cache.Cache(tmp_path / "cache")
+    again = process_file_cached(SourceFile(str(path), "copy.txt"), Limits(), store)
+    assert again.facts == read.facts and all(type(f) is type(read.facts[0]) for f in again.facts)
+    assert again.report == {**read.report, "source_file": "copy.txt"}
+    assert len(store.get("report", store.names("report")[0])[1]) == len(read.facts[0])  # kept by column
+
+
+def test_entries_put_in_a_deferred_block_are_written_together_when_it_ends(tmp_path):
+    store, other = cache.Cache(tmp_path / "c"), cache.Cache(tmp_path / "c")
+    with store.deferred():
+        store.put("report", "a", [1, 2])
+        store.put("report", "b", {"x": None})
+        assert other.get("report", "a") is None and other.names("report") == []
+    assert other.get("report", "a") == [1, 2] and other.get("report", "b") == {"x": None}
+    assert other.names("report") == ["a", "b"] and other.names("stat") == []
+
+
+def test_a_damaged_entries_file_is_started_again_and_costs_only_a_reading(tmp_path):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / cache.ENTRIES_FILE).write_bytes(b"this is not a database " * 100)
+    store = cache.Cache(folder)
+    assert store.get("report", "a") is None
+    store.put("report", "a", "value")
+    assert cache.Cache(folder).get("report", "a") == "value"
 
 
 def test_a_batch_with_a_result_cut_short_is_read_again_on_the_next_build(tmp_path):
