@@ -132,13 +132,15 @@ def _check_rule(wide: pl.DataFrame, rule: SumRule, keep_passed: bool = False) ->
     holds = ((actual - expected).abs() <= TOLERANCE) if rule.op == "=" else (actual <= expected + TOLERANCE)
     out = frame.with_columns(
         pl.all_horizontal([terms.usable(t) for t in rule.terms]).alias("_assessable"), holds.alias("_holds"),
-        actual.alias("actual"), expected.alias("expected"), terms.unread().alias("_unread"),
-        pl.concat_str([terms.describe(t) for t in rule.terms], separator=", ").alias("cells"),
+        actual.alias("actual"), expected.alias("expected"),
     )
     if not keep_passed:
         out = out.filter(~pl.col("_assessable") | ~pl.col("_holds"))
     if out.is_empty():
         return empty, frame.height
+    # the texts only for the instances kept (most of a batch's hold, and are dropped)
+    out = out.with_columns(terms.unread().alias("_unread"),
+                           pl.concat_str([terms.describe(t) for t in rule.terms], separator=", ").alias("cells"))
     out = _outcomes(out, rule, terms)
     if keep_passed:
         out = out.with_columns(pl.col("report_id@-1").alias("previous_report_id"), pl.col(terms.key_axis).alias("key"),

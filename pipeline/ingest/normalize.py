@@ -46,11 +46,10 @@ def is_traditional(text: str, sample: int = 20000) -> bool:
     so conversion is decided once per document.
     """
     chunk = text[:sample]
-    han = len(_HAN.findall(chunk))
-    if han == 0:
-        return False
     changed = len(_traditional_only().findall(chunk))
-    return changed >= 5 and changed / han > 0.01
+    if changed < 5:  # most reports: decided without counting every Han character
+        return False
+    return changed / len(_HAN.findall(chunk)) > 0.01  # traditional-only characters are Han characters
 
 
 def without_spaces(text: str) -> str:
