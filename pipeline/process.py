@@ -292,8 +292,18 @@ class BatchResult:
         # how a worker sends a batch to the build: polars pickles a frame uncompressed (a batch of
         # 364 reports: 26 MB, held twice while pickling and once more on arrival); zstd Arrow IPC
         # makes it 1.3 MB, is faster both ways, and gives back the same columns, types and chunks
-        frames = tuple(_ipc_bytes(getattr(self, name)) for name in BATCH_FRAMES)
+        frames = self.__dict__.get("_packed") or tuple(_ipc_bytes(getattr(self, name)) for name in BATCH_FRAMES)
         return _batch_from_ipc, (frames, self.cacheable)
+
+    def __getattr__(self, name: str):
+        # a batch that arrived from a worker keeps its frames packed until one is read: the build
+        # holds several batches read ahead, each ten times smaller so
+        packed = self.__dict__.get("_packed")
+        if packed is None or name not in BATCH_FRAMES:
+            raise AttributeError(name)
+        self.__dict__.update(zip(BATCH_FRAMES, (pl.read_ipc(io.BytesIO(data)) for data in packed)))
+        del self.__dict__["_packed"]
+        return self.__dict__[name]
 
 
 BATCH_FRAMES = ("reports", "facts", "violations", "cross_year", "across")
@@ -306,7 +316,10 @@ def _ipc_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def _batch_from_ipc(frames: tuple[bytes, ...], cacheable: bool) -> BatchResult:
-    return BatchResult(*(pl.read_ipc(io.BytesIO(data)) for data in frames), cacheable=cacheable)
+    """A batch as sent by ``BatchResult.__reduce__``, its frames decoded when first read."""
+    batch = BatchResult.__new__(BatchResult)
+    batch.__dict__.update(_packed=frames, cacheable=cacheable)
+    return batch
 
 
 def _report_key(source: SourceFile, sha256: str, limits: Limits) -> str:

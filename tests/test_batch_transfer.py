@@ -37,3 +37,12 @@ def test_an_uncacheable_batch_stays_uncacheable_after_the_trip():
     batch.cacheable = False
     assert pickle.loads(pickle.dumps(batch)).cacheable is False
     assert isinstance(pickle.loads(pickle.dumps(batch)).reports, pl.DataFrame)
+
+
+def test_a_batch_read_ahead_is_held_packed_until_a_frame_is_read():
+    batch = _batch(12)
+    back = pickle.loads(pickle.dumps(batch))
+    assert set(BATCH_FRAMES).isdisjoint(vars(back)) and len(vars(back)["_packed"]) == len(BATCH_FRAMES)
+    assert back.facts.equals(batch.facts, null_equal=True)  # the first read decodes every frame, once
+    assert "_packed" not in vars(back) and all(name in vars(back) for name in BATCH_FRAMES)
+    assert pickle.loads(pickle.dumps(back)).violations.equals(batch.violations, null_equal=True)

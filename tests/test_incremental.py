@@ -241,13 +241,13 @@ def _wait_for_workers(batches_ahead, expected, seconds=120):
 
 
 def test_workers_read_every_new_batch_ahead_when_the_cache_takes_their_results(tmp_path, small_batches):
-    from pipeline.build import _Batches
+    from pipeline.build import RESULTS_PER_WORKER, _Batches
     from pipeline.process import BatchResult, Limits
     from pipeline.worker import CachedBatch
 
-    inputs = _write(tmp_path / "in", generate(5, 30))
+    inputs = _write(tmp_path / "in", generate(5, 40))
     batches = plan_batches(discover([inputs]))
-    assert len(batches) > 4
+    assert len(batches) > 2 * RESULTS_PER_WORKER
     with _Batches(batches, Limits(), tmp_path / "cache", jobs=2) as ahead:
         _wait_for_workers(ahead, len(batches))
         assert ahead.started == len(batches)  # none taken yet, all read
@@ -256,8 +256,8 @@ def test_workers_read_every_new_batch_ahead_when_the_cache_takes_their_results(t
     assert len(list((tmp_path / "cache" / "batch").glob("*/*"))) == len(batches)
     # without a cache each result is held until taken: a bounded number of batches run ahead
     with _Batches(batches, Limits(), None, jobs=2) as ahead:
-        _wait_for_workers(ahead, 3)
-        assert ahead.started == 3
+        _wait_for_workers(ahead, 2 * RESULTS_PER_WORKER)
+        assert ahead.started == 2 * RESULTS_PER_WORKER
         taken = [next(ahead) for _ in batches]
     assert all(isinstance(result, BatchResult) for result in taken)
 
