@@ -1,10 +1,11 @@
 """Benchmark: ``make bench`` (``python -m pipeline.tools.bench --n 10000``).
 
-Builds N synthetic reports (plus the sample reports) and prints reports/s, MB/s, the peak memory of
-the whole process tree, and the ratio to a floor measured in the same run (read the same files,
-decode, NFKC, OpenCC t2s, nothing else, on as many processes as the build). Then a rebuild with no
-change, a rebuild after adding 1 % of files, a byte-for-byte comparison with the clean build, and the
-share of synthetic truth recovered, PDF pages/s and OCR seconds per page on generated scans (one core).
+Builds N synthetic reports (plus the sample reports) without a cache and prints reports/s, MB/s, the
+peak memory of the whole process tree, and the ratio to a floor measured in the same run (read the
+same files, decode, NFKC, OpenCC t2s, nothing else, on as many processes as the build). Then the same
+build with the cache on (a user's first build, which fills it), a rebuild with no change, a rebuild
+after adding 1 % of files, a byte-for-byte comparison with the clean build, and the share of synthetic
+truth recovered, PDF pages/s and OCR seconds per page on generated scans (one core).
 Results are appended to ``bench/results.md``.
 """
 
@@ -191,7 +192,8 @@ def run(n: int, jobs: int, seed: int, keep: Path | None) -> dict:
     clean, clean_rss = timed_build(inputs, out, jobs, cache=False)
     clean_files = _parquet_files(out)
     right, total = truth_recovered(out, seed, n)
-    timed_build(inputs, out, jobs, cache=True)  # fills the cache
+    # what a user's first `ogi build` costs (the cache is on by default): the clean build plus filling it
+    first_cached, _ = timed_build(inputs, out, jobs, cache=True)
     unchanged, _ = timed_build(inputs, out, jobs, cache=True)
     identical = _parquet_files(out) == clean_files
     added = write_inputs(inputs, max(1, n // 100), seed, start=n)
@@ -203,7 +205,7 @@ def run(n: int, jobs: int, seed: int, keep: Path | None) -> dict:
         "clean_s": round(clean, 2), "reports_per_s": round(len(files) / clean, 1),
         "mb_per_s": round(megabytes / clean, 2), "peak_rss_mb": round(clean_rss / 2**20),
         "floor_s": round(floor, 2), "ratio_to_floor": round(clean / floor, 1),
-        "unchanged_rebuild_s": round(unchanged, 2), "identical_to_clean": identical,
+        "first_build_with_cache_s": round(first_cached, 2), "unchanged_rebuild_s": round(unchanged, 2), "identical_to_clean": identical,
         "added_files": len(added), "rebuild_after_adding_s": round(incremental, 2),
         "synthetic_truth_cells": f"{right}/{total}", "pdf_pages_per_s": pdf_pages_per_second(),
         "ocr_s_per_page": ocr_seconds_per_page(),
