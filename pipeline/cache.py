@@ -131,9 +131,18 @@ def key(*parts) -> str:
 # creating a small file costs about 0.25 ms on a usual disk, more than reading the report did to pickle.
 ENTRIES_FILE = "entries.sqlite3"
 _connections: dict[tuple[int, str], sqlite3.Connection] = {}  # this process's, by thread and file
-_OPEN_CONNECTIONS = 4
+_OPEN_CONNECTIONS = 4  # a thread's, at most
+BUSY_SECONDS = 120  # how long a worker waits for the other's write of a batch
 _owner = [os.getpid()]
 _inherited: list[sqlite3.Connection] = []  # a forked parent's: never used nor closed here (SQLite's rule)
+_unusable: set[str] = set()  # entries files this process could not open: it goes without them
+
+
+def forget_connections() -> None:
+    """Close this thread's connections to entries files, and try again those the process could not open."""
+    for slot in [slot for slot in _connections if slot[0] == threading.get_ident()]:
+        _connections.pop(slot).close()
+    _unusable.clear()
 
 
 def _connect(path: Path) -> sqlite3.Connection | None:
@@ -142,13 +151,16 @@ def _connect(path: Path) -> sqlite3.Connection | None:
     if _owner[0] != os.getpid():
         _inherited.extend(_connections.values())
         _connections.clear()
+        _unusable.clear()
         _owner[0] = os.getpid()
     slot = (threading.get_ident(), str(path))
     if slot in _connections:
         return _connections[slot]
+    if str(path) in _unusable:
+        return None
     for attempt in range(2):
         try:
-            connection = sqlite3.connect(path, timeout=120, isolation_level=None)
+            connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
             # WAL: the workers read while one of them writes; a crash of the build loses at most the
             # entries of the batch being written, and synchronous=OFF spares a flush per batch (an
             # entry the system lost is only read again)
@@ -156,16 +168,21 @@ def _connect(path: Path) -> sqlite3.Connection | None:
             connection.execute("PRAGMA synchronous=OFF")
             connection.execute("CREATE TABLE IF NOT EXISTS entry (kind TEXT NOT NULL, name TEXT NOT NULL, "
                                "value BLOB NOT NULL, PRIMARY KEY (kind, name))")
+            mine = [other for other in _connections if other[0] == slot[0]]
+            for other in mine[: max(0, len(mine) + 1 - _OPEN_CONNECTIONS)]:  # many folders (tests): the oldest
+                _connections.pop(other).close()
             _connections[slot] = connection
-            while len(_connections) > _OPEN_CONNECTIONS:  # a process that built into many folders (tests)
-                _connections.pop(next(iter(_connections))).close()
             return connection
-        except sqlite3.DatabaseError:
-            if attempt == 0:  # damaged (a disk full, a copy cut short): it is a cache, start it again
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
-        except OSError:
+        except sqlite3.OperationalError:  # locked for too long, read-only, no room: this build goes without
+            _unusable.add(str(path))
             return None
+        except sqlite3.DatabaseError:  # not a database (a disk full, a copy cut short): start it again
+            if attempt == 0:
+                try:
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(f"{path}{suffix}").unlink(missing_ok=True)
+                except OSError:
+                    return None
     return None
 
 

@@ -98,6 +98,32 @@ def test_a_damaged_entries_file_is_started_again_and_costs_only_a_reading(tmp_pa
     assert cache.Cache(folder).get("report", "a") == "value"
 
 
+def test_an_entries_file_that_cannot_be_used_now_is_left_as_it_is_and_the_build_goes_without(tmp_path, monkeypatch):
+    import sqlite3
+
+    folder = tmp_path / "c"
+    cache.Cache(folder).put("report", "a", "kept")
+    cache.forget_connections()
+    connect = sqlite3.connect
+    holder = connect(folder / cache.ENTRIES_FILE, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")  # another build holds it (or it is read-only): not damaged
+    monkeypatch.setattr(cache, "BUSY_SECONDS", 0.1)
+    opened = []
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: opened.append(a) or connect(*a, **k))
+    try:
+        store = cache.Cache(folder)
+        store.put("report", "b", "lost")
+        assert store.get("report", "a") is None and store.get("report", "a") is None
+        assert len(opened) == 1  # tried once: the process goes without it, not waiting at every report
+    finally:
+        monkeypatch.undo()
+        holder.execute("ROLLBACK")
+        holder.close()
+    cache.forget_connections()
+    assert cache.Cache(folder).get("report", "a") == "kept" and cache.Cache(folder).get("report", "b") is None
+
+
 def test_a_batch_with_a_result_cut_short_is_read_again_on_the_next_build(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
