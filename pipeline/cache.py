@@ -128,7 +128,7 @@ def key(*parts) -> str:
 
 
 # The pickled entries (one per report read, the stat table) live in one SQLite file, not a file each:
-# creating a small file costs about 0.25 ms on a usual disk, more than reading the report did to pickle.
+# creating a small file took 0.2-0.3 ms on this project's machine, more than pickling the report's facts.
 ENTRIES_FILE = "entries.sqlite3"
 _connections: dict[tuple[int, str], sqlite3.Connection] = {}  # this process's, by thread and file
 _OPEN_CONNECTIONS = 4  # a thread's, at most

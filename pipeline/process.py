@@ -297,7 +297,7 @@ class BatchResult:
 
     def __getattr__(self, name: str):
         # a batch that arrived from a worker keeps its frames packed until one is read: the build
-        # holds several batches read ahead, each ten times smaller so
+        # holds several batches read ahead, and packed they are about ten times smaller
         packed = self.__dict__.get("_packed")
         if packed is None or name not in BATCH_FRAMES:
             raise AttributeError(name)
