@@ -160,3 +160,27 @@ def test_two_labels_on_one_line_of_a_pdf_dump_do_not_make_digits_splittable():
     # the short row stays ambiguous: splitting 16 into 1|6 would invent cells
     assert {s for s, _ in readings(tables.requests, "granted")} == {"ambiguous"}
     assert [v for _, v in readings(tables.requests, "unable_not_held")] == values["unable_not_held"]
+
+
+def _as_built_by_the_class(item):
+    """The same named tuple built through its class, field by field: differs when a fast-built one
+    (``tuple.__new__``) misses or misplaces a field."""
+    return type(item)(**item._asdict())
+
+
+def test_named_tuples_built_fast_on_the_hot_path_have_every_field_in_place():
+    from pipeline.extract.facts import table_facts
+
+    text = pipe_report_2021(requests_values(seed=5)) + "\n总计\t7\n一二三四五 8\n"
+    doc = read_document(text, "text")
+    tables = read_tables(doc)
+    facts = table_facts(tables)
+    readings_ = [r for t in tables.all() for row in t.rows.values() for r in row.alignment.readings]
+    tokens = [r.token for r in readings_ if r.token is not None]
+    for kind, items in (("cells", doc.cells), ("facts", facts), ("readings", readings_), ("tokens", tokens)):
+        assert len(items) > 20, kind
+        for item in items:
+            assert len(item) == len(type(item)._fields), (kind, item)
+            assert item == _as_built_by_the_class(item), (kind, item)
+    assert {c.structured for c in doc.cells} == {True, False}  # both kinds of text cell were built
+    assert any(f.status == "reported" and f.raw for f in facts)

