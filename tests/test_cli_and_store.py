@@ -147,10 +147,12 @@ def test_spill_buckets_keep_each_agency_together_in_the_order_added_whatever_the
             spill.add(frame)
         return list(spill.buckets())
 
-    per_batch, gathered = spilled(1, "each"), spilled(2**30, "once")
-    assert len(per_batch) == len(gathered) == 4
-    for a, b in zip(per_batch, gathered):
+    # every frame written; some written and the last ones held in memory; all held in memory
+    per_batch, some, gathered = spilled(1, "each"), spilled(5_000, "some"), spilled(2**30, "once")
+    assert len(per_batch) == len(some) == len(gathered) == 4
+    for a, b, c in zip(per_batch, some, gathered):
         assert a.equals(b) and a.schema == b.schema
+        assert a.equals(c) and a.schema == c.schema
     everything = pl.concat(gathered)
     assert everything.height == 9 * 50 and everything["section"].dtype == pl.String
     # one agency's rows sit in one bucket, in the order they were added
