@@ -51,6 +51,14 @@ def test_html_nested_tables_give_their_own_cells_and_scripts_are_dropped():
     assert doc.lines[0] == "某县2021年政府信息公开工作年度报告"
 
 
+def test_a_table_nested_in_a_cell_of_a_wider_table_gives_its_own_cells_not_one_cell():
+    html = ("<html><body><table><tr><td>行政许可</td><td>5</td></tr>"
+            "<tr><td>外层<!-- note --></td><td><div><table><tr><td>内层</td><td>9</td></tr></table></div></td></tr>"
+            "</table></body></html>")
+    cells = [(c.text, c.structured) for c in read_document(html, "html").cells]
+    assert cells == [("行政许可", True), ("5", True), ("外层", True), ("内层", True), ("9", True)]
+
+
 def test_comma_separated_rows_of_a_sheet_are_fields_but_prose_is_not():
     doc = read_document('一、本年新收政府信息公开申请数量,21,0,0,"1",0,0,22\n'
                         "2021年,我局认真落实条例,主动公开信息,接受社会监督。\n", "text")
