@@ -1,3 +1,6 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pipeline.ingest.normalize import is_traditional, normalize_text, raw_span
 
 
@@ -37,3 +40,33 @@ def test_raw_span_maps_normalized_offsets_back_to_the_source():
     norm = normalize_text(raw, True)
     start = norm.index("12")
     assert raw_span(raw, True, start, start + 3) == "12件"
+
+
+def _offsets_char_by_char(raw: str) -> list[int] | None:
+    """The definition of the offset map, one character at a time: each character outside a pinyin
+    annotation gives as many normalized characters as NFKC makes of it (private-use ones dropped)."""
+    import unicodedata
+
+    from pipeline.ingest.normalize import _PRIVATE_USE, PINYIN_JUNK
+
+    junk = {i for m in PINYIN_JUNK.finditer(raw) for i in range(*m.span())}
+    out = []
+    for i, ch in enumerate(raw):
+        if i not in junk:
+            out.extend([i] * len(_PRIVATE_USE.sub("", unicodedata.normalize("NFKC", ch))))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+# (no combining marks: NFKC composes them with the character before, which no per-character map follows)
+@given(st.text(alphabet="a(b)务(wù)公gong發f１２，（）　\ue001ﬁ①㎡é。、“”《》Ⅻ\t 9", max_size=40))
+def test_the_offset_map_follows_each_character_to_the_normalized_text(raw):
+    from pipeline.ingest.normalize import _offset_map
+
+    offsets = _offset_map(raw)
+    expected = _offsets_char_by_char(raw)
+    if offsets is None:  # said to line up: the normalized text is the raw text, character for character
+        assert expected == list(range(len(raw)))
+    else:
+        assert list(offsets) == expected
+    assert len(expected) == len(normalize_text(raw, traditional=False))

@@ -82,16 +82,18 @@ def _offset_map(raw: str) -> array | None:
     """
     if not PINYIN_JUNK.search(raw) and (not _NEEDS_NFKC.search(raw) or _same_length_nfkc(raw)):
         return None
-    junk = [m.span() for m in PINYIN_JUNK.finditer(raw)]
     out = array("l")
-    j = 0
-    for i, ch in enumerate(raw):
-        while j < len(junk) and junk[j][1] <= i:
-            j += 1
-        if j < len(junk) and junk[j][0] <= i < junk[j][1]:
-            continue
-        piece = _PRIVATE_USE.sub("", unicodedata.normalize("NFKC", ch))
-        out.extend([i] * len(piece))
+    kept_from = 0  # the text between pinyin annotations, which normalization removes
+    for start, end in [*(m.span() for m in PINYIN_JUNK.finditer(raw)), (len(raw), len(raw))]:
+        # a character _NEEDS_NFKC does not match is kept as it is (ASCII, Han, a few marks): one for one
+        plain_from = kept_from
+        for m in _NEEDS_NFKC.finditer(raw, kept_from, start):
+            out.extend(range(plain_from, m.start()))
+            piece = _PRIVATE_USE.sub("", unicodedata.normalize("NFKC", m.group()))
+            out.extend([m.start()] * len(piece))
+            plain_from = m.end()
+        out.extend(range(plain_from, start))
+        kept_from = end
     return out
 
 
