@@ -1,3 +1,6 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pipeline.knowledge import domain
 from pipeline.extract.align import align
 from pipeline.knowledge.domain import Column
@@ -91,3 +94,19 @@ def test_a_label_number_glued_to_the_values_is_not_a_value():
     assert [t.text for t in tokens_of("0 0 4.无正当理由的大量反复申请")] == ["0", "0"]
     assert [t.text for t in tokens_of("00000004.无正当理由")] == ["0000000"]
     assert [t.text for t in tokens_of("12.5 3")] == ["12.5", "3"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([APPLICANTS, ITEMS_2019, PROCUREMENT]).flatmap(
+    lambda columns: st.tuples(st.just(columns), st.lists(
+        st.sampled_from(["0", "7", "10", "012", "123", "-3", "+4", "1.5", "0.25", "12.50万元", "3万元", "1,234",
+                         "1,2", "-", "/", "无", "9999"]),
+        min_size=len(columns), max_size=len(columns)))))
+def test_as_many_run_together_tokens_as_columns_split_one_cell_each_as_the_search_finds(case):
+    from pipeline.extract.align import _search_splits, enumerate_splits
+
+    columns, texts = case
+    tokens = tokens_of(" ".join(texts))
+    if len(tokens) != len(columns):  # a text the stream reads as more or fewer tokens
+        return
+    assert enumerate_splits(tokens, columns) == _search_splits(tokens, columns)

@@ -113,6 +113,29 @@ def _split_token(text: str, columns: tuple[Column, ...], first: int, max_cells: 
 
 def enumerate_splits(tokens: list[Token], columns: tuple[Column, ...]):
     """Every admissible split of run-together tokens over the columns: (values, token index) lists."""
+    if len(tokens) == len(columns):  # each token gives a cell at least: one cell each, or no split
+        return _one_cell_each(tokens, columns)
+    return _search_splits(tokens, columns)
+
+
+def _token_cell(token: Token, col: Column) -> str | None:
+    """The cell a whole token makes in a column (its text; '' for a placeholder), None when it cannot."""
+    if token.kind != "num":
+        return ""
+    if "," in token.text:  # thousands separators: never split, the unit kept
+        return token.text if _valid_cell(_strip_unit(token.text).replace(",", ""), col) else None
+    body = _strip_unit(token.text)
+    return body if _valid_cell(body, col) else None
+
+
+def _one_cell_each(tokens: list[Token], columns: tuple[Column, ...]):
+    """:func:`enumerate_splits` when there are as many tokens as columns, without the search."""
+    values = tuple(_token_cell(t, c) for t, c in zip(tokens, columns))
+    return [] if None in values else [(values, tuple(range(len(tokens))))]
+
+
+def _search_splits(tokens: list[Token], columns: tuple[Column, ...]):
+    """Every admissible split, by a search over the ways to cut each token."""
     k = len(columns)
     results: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
 
