@@ -33,3 +33,18 @@ def test_bench_copies_the_samples_with_their_folders(tmp_path, monkeypatch):
                       if p.is_file())
     assert copied == original
     assert len(list((tmp_path / "raw").glob("*.*"))) == 3
+
+
+def test_bench_rows_after_a_paragraph_start_a_new_table(tmp_path):
+    from pipeline.tools.bench import record
+
+    results = tmp_path / "results.md"
+    row = {"date": "d1", "clean_s": 1.0}
+    record(row, results)
+    record({**row, "date": "d2"}, results)
+    with results.open("a", encoding="utf-8") as f:
+        f.write("\nWhat the runs above were.\n")
+    record({**row, "date": "d3"}, results)
+    lines = results.read_text(encoding="utf-8").splitlines()
+    assert lines[-4:] == ["", "| date | clean_s |", "|---|---|", "| d3 | 1.0 |"]
+    assert lines.count("| date | clean_s |") == 2 and "| d2 | 1.0 |" in lines

@@ -221,10 +221,14 @@ def record(result: dict, path: Path) -> None:
     if not path.exists():
         path.write_text("# Benchmark results (`make bench`)\n\nOne row per run; see pipeline/tools/bench.py for what "
                         "each figure measures.\n\n" + header, encoding="utf-8")
-    headers = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("| date")]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    headers = [line for line in lines if line.startswith("| date")]
+    last = next((line for line in reversed(lines) if line.strip()), "")
     with path.open("a", encoding="utf-8") as f:
         if headers and headers[-1] != header.splitlines()[0]:
             f.write("\n" + header)  # the figures measured changed: a new table
+        elif not last.startswith("|"):
+            f.write("\n" + header)  # a paragraph about the last runs ends their table: a new one
         f.write("| " + " | ".join(str(v) for v in result.values()) + " |\n")
 
 
