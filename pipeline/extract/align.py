@@ -149,10 +149,11 @@ def _search_splits(tokens: list[Token], columns: tuple[Column, ...]):
         if k - ci < len(tokens) - ti:
             return
         tok = tokens[ti]
-        if tok.kind != "num" or "," in tok.text:
-            if tok.kind == "num" and not _valid_cell(_strip_unit(tok.text).replace(",", ""), columns[ci]):
+        if tok.kind != "num" or "," in tok.text:  # a token that is never cut: one cell, or no split
+            cell = _token_cell(tok, columns[ci])
+            if cell is None:
                 return
-            values.append(tok.text if tok.kind == "num" else "")
+            values.append(cell)
             sources.append(ti)
             rec(ti + 1, ci + 1, values, sources)
             values.pop()

@@ -357,7 +357,7 @@ class Spill:
                                        pl.from_arrow(held_part) if held_part is not None else None)
                      if part is not None]  # in the order added: written first
             frames = [frame for frame in (more(bucket) if more else None,
-                                          pl.concat(parts) if len(parts) > 1 else parts[0] if parts else None)
+                                          pl.concat(parts) if parts else None)
                       if frame is not None and frame.height]
             if not frames:
                 continue
