@@ -262,7 +262,11 @@ def test_workers_read_every_new_batch_ahead_when_the_cache_takes_their_results(t
     assert all(isinstance(result, BatchResult) for result in taken)
 
 
-def test_a_build_with_two_workers_equals_a_clean_build_and_so_does_its_rebuild(tmp_path, small_batches):
+def test_a_build_with_two_workers_equals_a_clean_build_and_so_does_its_rebuild(tmp_path, small_batches,
+                                                                                monkeypatch):
+    import pipeline.build
+
+    monkeypatch.setattr(pipeline.build, "IN_PROCESS_BYTES", 0)  # so few files would be read in process
     reports = list(generate(11, 40))
     inputs = _write(tmp_path / "in", reports[:30])
     out = tmp_path / "dataset"
@@ -273,3 +277,46 @@ def test_a_build_with_two_workers_equals_a_clean_build_and_so_does_its_rebuild(t
     _write(inputs, reports[30:])
     build(inputs, out, "--jobs", "2")
     _assert_equals_a_clean_build(inputs, out, tmp_path)
+
+
+def test_few_text_files_are_read_in_process_and_pdfs_or_more_bytes_by_the_workers(tmp_path, monkeypatch):
+    import pipeline.build
+    from pipeline.build import workers_for
+
+    inputs = _write(tmp_path / "in", generate(12, 8))
+    batches = [[s] for s in discover([inputs])]
+    assert workers_for(batches, jobs=2) == 1
+    assert workers_for(batches, jobs=1) == 1
+    assert workers_for(batches[:1], jobs=2) == 1  # one batch: one process reads it anyway
+    (inputs / "scan.pdf").write_bytes(b"%PDF-1.4\n" + b"0" * 100)
+    with_pdf = [[s] for s in discover([inputs])]
+    assert workers_for(with_pdf, jobs=2) == 2
+    total = sum(s.size for batch in batches for s in batch)
+    monkeypatch.setattr(pipeline.build, "IN_PROCESS_BYTES", total - 1)
+    assert workers_for(batches, jobs=2) == 2
+    monkeypatch.setattr(pipeline.build, "IN_PROCESS_BYTES", total)
+    assert workers_for(batches, jobs=2) == 1
+
+
+def test_agency_buckets_checked_together_give_the_rows_of_each_bucket_checked_alone(tmp_path, monkeypatch):
+    import pipeline.build
+    from pipeline.checks import rules
+
+    reports = list(generate(5, 24))
+    # the next year's report of sixteen agencies, with the same prose: cross-year rules and reuse findings
+    next_years = [replace(r, name=f"z_{r.name}", data=r.data.replace(str(r.year).encode(), str(r.year + 1).encode()))
+                  for r in reports[:16]]
+    inputs = _write(tmp_path / "in", reports + next_years)
+    calls = []
+    evaluate = rules.evaluate
+    monkeypatch.setattr(rules, "evaluate", lambda *a, **k: calls.append(k.get("scope")) or evaluate(*a, **k))
+    build(inputs, tmp_path / "together", "--no-cache")
+    together = calls.count("cross_year")
+    monkeypatch.setattr(pipeline.build, "CHECK_GROUP_BYTES", 0)  # every bucket alone
+    build(inputs, tmp_path / "alone", "--no-cache")
+    assert together == 1 and calls.count("cross_year") - together > 2
+    # a row group per bucket with pairs of years: several buckets were split from the one check
+    assert pq.ParquetFile(tmp_path / "together" / "cross_year_checks.parquet").metadata.num_row_groups > 2
+    assert parquet_bytes(tmp_path / "together") == parquet_bytes(tmp_path / "alone")
+    for name in ("cross_year_checks", "prose_reuse"):
+        assert pq.ParquetFile(tmp_path / "alone" / f"{name}.parquet").metadata.num_rows > 0

@@ -72,7 +72,10 @@ def _pairs(frame: pl.DataFrame, preferred: pl.Series) -> pl.DataFrame:
     chosen = frame.filter(pl.col("report_id").is_in(preferred.implode()))
     previous = chosen.with_columns(pl.col("year") + 1).rename(
         {c: f"{c}@-1" for c in chosen.columns if c not in ("agency_key", "year")})
-    return chosen.join(previous, on=["agency_key", "year"], how="inner")
+    # in the order of the earlier years' reports (what the join gave unasked, now asked for): the build
+    # checks several agency buckets at once and splits the findings by bucket, which must give each
+    # bucket's rows as checking it alone does
+    return chosen.join(previous, on=["agency_key", "year"], how="inner", maintain_order="right")
 
 
 def reuse(pairs: pl.DataFrame) -> tuple[pl.DataFrame, list[dict]]:

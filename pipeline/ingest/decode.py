@@ -50,6 +50,12 @@ def _sniff_binary_format(data: bytes, name: str) -> str | None:
 _PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 
 
+def starts_as_binary(head: bytes) -> bool:
+    """Whether a file whose first bytes are ``head`` (a dozen are enough) is a PDF, an office file, an
+    archive or a picture rather than text: what the build needs to guess how long it takes to read."""
+    return _sniff_binary_format(head, "") is not None
+
+
 def _zip_holds(data: bytes, member: str) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
