@@ -310,7 +310,8 @@ def _build_with(sources: list[SourceFile], out: Path, batches, keys: list[str | 
             report_frame = _check_across_reports(writer, reports, spills, kept, counts, cache.folder)
             writer.write_json(BUILD_RECORD, {"builder": cache_mod.builder_version(), "batches": keys,
                                              "counts": counts, **(record or {})})
-            version = writer.commit(report_frame)
+            version = writer.commit(report_frame, kept_database=cache.folder / "warehouse"
+                                    if cache.folder is not None else None)
             kept.keep_parts(writer, version, ENCODED)
         kept.commit()
     finally:

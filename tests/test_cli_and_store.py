@@ -41,6 +41,34 @@ def test_duckdb_views_answer_sql(tmp_path):
     assert "provenance" in comment
 
 
+def test_a_rebuild_copies_the_last_builds_duckdb_views_unless_what_they_are_made_of_changed(tmp_path, monkeypatch):
+    from pipeline.warehouse import views
+
+    installs = []
+    install = views.install
+    monkeypatch.setattr(views, "install", lambda con, folder: installs.append(folder) or install(con, folder))
+    report = pipe_report_2021()
+    result, out = build(tmp_path, {"a.txt": report.encode()})
+    assert result.exit_code == 0 and len(installs) == 1
+    result, out = build(tmp_path, {"b.txt": report.replace("测试县", "另一县").encode()})
+    assert result.exit_code == 0 and len(installs) == 1  # copied from the cache, not created
+    con = query.connect(out)
+    # the copy's views read this build's files, and keep their comments
+    assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 2
+    assert con.execute("SELECT count(DISTINCT agency) FROM requests").fetchone()[0] == 2
+    assert "provenance" in con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'facts'").fetchone()[0]
+    con.close()
+    statements = views.statements
+    monkeypatch.setattr(views, "statements", lambda: [*statements(), "CREATE OR REPLACE VIEW extra AS SELECT 1 AS x"])
+    result, out = build(tmp_path, {"c.txt": report.replace("测试县", "第三县").encode()})
+    assert result.exit_code == 0 and len(installs) == 2  # a new view: the database is made again
+    con = query.connect(out)
+    assert con.execute("SELECT x FROM extra").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 3
+    con.close()
+    assert len(list((tmp_path / ".out.cache" / "warehouse").glob("*.duckdb"))) == 1  # the last one only
+
+
 def test_bad_inputs_are_listed_with_reasons_and_never_stop_the_build(tmp_path):
     files = {
         "good.txt": pipe_report_2021().encode(),

@@ -40,9 +40,10 @@ from pipeline.warehouse import parquet_parts, views
 STREAMS = {"facts": schemas.FACT_SCHEMA, "violations": schemas.VIOLATION_SCHEMA,
            "cross_year_checks": schemas.CROSS_YEAR_SCHEMA, "merged_copies": schemas.FACT_SCHEMA,
            "prose_reuse": schemas.REUSE_SCHEMA}
+DATABASE = "ogi.duckdb"  # the DuckDB views over the Parquet files
 DATASET_FILES = frozenset({"facts.parquet", "reports.parquet", "violations.parquet", "cross_year_checks.parquet",
                            "merged_copies.parquet", "prose_reuse.parquet",
-                           "ogi.duckdb", "ogi.duckdb.wal", "build.json"})
+                           DATABASE, f"{DATABASE}.wal", "build.json"})
 VERSION_PREFIX = "build-"
 
 
@@ -110,8 +111,19 @@ def _fsync(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def write_duckdb(folder: Path) -> None:
-    con = duckdb.connect(str(folder / "ogi.duckdb"))
+def write_duckdb(folder: Path, kept: Path | None = None) -> None:
+    """``ogi.duckdb`` over the Parquet files in ``folder``. ``kept``: where a copy of it waits for the
+    next build, which copies it instead of creating the same views again (0.25 s against 35 ms to
+    check that it may: the database holds no path and no row, only what ``views.recipe`` hashes)."""
+    database = folder / DATABASE
+    copy = kept / f"{views.recipe(folder)}.duckdb" if kept is not None else None
+    if copy is not None:
+        try:
+            shutil.copyfile(copy, database)
+            return
+        except OSError:
+            database.unlink(missing_ok=True)  # none kept yet (or unreadable): created below
+    con = duckdb.connect(str(database))
     try:
         # each view that reads a file binds to its footer: read once, not once per view (this session
         # only; at 100,000 reports 0.32 s instead of 0.70 s)
@@ -120,6 +132,24 @@ def write_duckdb(folder: Path) -> None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    if copy is not None:
+        _keep_database(database, copy)
+
+
+def _keep_database(database: Path, copy: Path) -> None:
+    """A copy of ``database`` as ``copy``, the only one kept (a database that cannot be kept is only
+    created again next time)."""
+    try:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        writing = copy.parent / f".write-{uuid.uuid4().hex[:12]}"
+        shutil.copyfile(database, writing)
+        os.replace(writing, copy)
+        for other in copy.parent.glob("*.duckdb"):
+            if other != copy:
+                other.unlink(missing_ok=True)
+        remove_stale_private(copy.parent)
+    except OSError:
+        pass
 
 
 class WriteBehind:
@@ -233,7 +263,9 @@ class DatasetWriter:
     def write_json(self, name: str, value) -> None:
         (self.version / name).write_text(json.dumps(value, ensure_ascii=False, indent=1), encoding="utf-8")
 
-    def commit(self, reports: pl.DataFrame) -> Path:
+    def commit(self, reports: pl.DataFrame, kept_database: Path | None = None) -> Path:
+        """Everything written, ``reports.parquet`` and ``ogi.duckdb`` added (``write_duckdb``), the
+        version swapped in."""
         self._appends.wait()
         self._appends.close()
         for writer in self._writers.values():
@@ -243,7 +275,7 @@ class DatasetWriter:
             _fsync(self.version / f"{name}.parquet")
         reports.write_parquet(self.version / "reports.parquet", compression="zstd", statistics=True)
         _fsync(self.version / "reports.parquet")
-        write_duckdb(self.version)
+        write_duckdb(self.version, kept_database)
         _swap_in(self.out, self.version)
         return self.version
 

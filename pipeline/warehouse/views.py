@@ -8,9 +8,11 @@ reaches the section views (they select ``*``) and gets its comment from ``schema
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from pipeline.knowledge import domain, labels, view_schemas
 from pipeline.knowledge.view_schemas import SECTION_COLUMN_NAMES, USABLE_STATUSES
@@ -273,6 +275,13 @@ def comment_statements(con: duckdb.DuckDBPyConnection) -> list[str]:
         for column in present:
             sql.append(f"COMMENT ON COLUMN {name}.\"{column}\" IS {quote(columns.get(column, UNDOCUMENTED))}")
     return sql
+
+
+def recipe(folder: Path) -> str:
+    """A hash of everything ``install`` makes the database of: its statements, the descriptions its
+    comments come from, the Parquet files' columns in ``folder`` and DuckDB's version."""
+    files = [(path.name, pq.read_schema(path).to_string()) for path in sorted(Path(folder).glob("*.parquet"))]
+    return hashlib.sha256(repr((duckdb.__version__, statements(), descriptions(), files)).encode()).hexdigest()[:24]
 
 
 def install(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
