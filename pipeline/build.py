@@ -465,7 +465,10 @@ def _by_bucket(group: list[pl.DataFrame], found: pl.DataFrame) -> list[pl.DataFr
     the checks keep or sort their rows by report)."""
     if len(group) == 1:
         return [found]
-    return [found.filter(pl.col("report_id").is_in(bucket["report_id"].implode())) for bucket in group]
+    split = [found.filter(pl.col("report_id").is_in(bucket["report_id"].implode())) for bucket in group]
+    if sum(part.height for part in split) != found.height:  # a row in no bucket, or in two: never written so
+        raise RuntimeError("findings across reports do not split by agency bucket")
+    return split
 
 
 BUILD_RECORD = "build.json"

@@ -320,3 +320,20 @@ def test_agency_buckets_checked_together_give_the_rows_of_each_bucket_checked_al
     assert parquet_bytes(tmp_path / "together") == parquet_bytes(tmp_path / "alone")
     for name in ("cross_year_checks", "prose_reuse"):
         assert pq.ParquetFile(tmp_path / "alone" / f"{name}.parquet").metadata.num_rows > 0
+
+
+def test_findings_split_by_bucket_keep_their_order_and_a_row_in_no_bucket_stops_the_build():
+    import polars as pl
+
+    from pipeline.build import _by_bucket, _grouped
+
+    buckets = [pl.DataFrame({"report_id": ["a", "b"]}), pl.DataFrame({"report_id": ["c", "x"]}),
+               pl.DataFrame({"report_id": ["d", "y"]})]
+    size = buckets[0].estimated_size()
+    assert [len(group) for group in _grouped(iter(buckets), limit=2 * size)] == [2, 1]
+    assert [len(group) for group in _grouped(iter(buckets), limit=0)] == [1, 1, 1]  # a bucket over it: alone
+    found = pl.DataFrame({"report_id": ["c", "a", "c", "b"], "n": [1, 2, 3, 4]})
+    split = _by_bucket(buckets[:2], found)
+    assert [part["n"].to_list() for part in split] == [[2, 4], [1, 3]]
+    with pytest.raises(RuntimeError, match="do not split"):
+        _by_bucket(buckets[:2], found.vstack(pl.DataFrame({"report_id": ["z"], "n": [5]})))
