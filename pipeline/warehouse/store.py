@@ -34,16 +34,16 @@ import pyarrow.parquet as pq
 
 from pipeline.knowledge import schemas
 from pipeline.warehouse import parquet_parts, views
+from pipeline.warehouse.query import WAREHOUSE_FILE
 
 # What a dataset folder holds (besides nothing else): a folder with other files is not replaced.
 # The Parquet files written batch by batch, with their columns.
 STREAMS = {"facts": schemas.FACT_SCHEMA, "violations": schemas.VIOLATION_SCHEMA,
            "cross_year_checks": schemas.CROSS_YEAR_SCHEMA, "merged_copies": schemas.FACT_SCHEMA,
            "prose_reuse": schemas.REUSE_SCHEMA}
-DATABASE = "ogi.duckdb"  # the DuckDB views over the Parquet files
 DATASET_FILES = frozenset({"facts.parquet", "reports.parquet", "violations.parquet", "cross_year_checks.parquet",
                            "merged_copies.parquet", "prose_reuse.parquet",
-                           DATABASE, f"{DATABASE}.wal", "build.json"})
+                           WAREHOUSE_FILE, f"{WAREHOUSE_FILE}.wal", "build.json"})
 VERSION_PREFIX = "build-"
 
 
@@ -115,7 +115,7 @@ def write_duckdb(folder: Path, kept: Path | None = None) -> None:
     """``ogi.duckdb`` over the Parquet files in ``folder``. ``kept``: where a copy of it waits for the
     next build, which copies it instead of creating the same views again (0.25 s against 35 ms to
     check that it may: the database holds no path and no row, only what ``views.recipe`` hashes)."""
-    database = folder / DATABASE
+    database = folder / WAREHOUSE_FILE
     copy = kept / f"{views.recipe(folder)}.duckdb" if kept is not None else None
     if copy is not None:
         try:
