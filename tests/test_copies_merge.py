@@ -191,3 +191,37 @@ def test_kept_groups_come_back_with_their_rows_in_order_whatever_order_the_parts
     assert taken(["g01"]) == [("g01", 0), ("g01", 2)]  # asked for after later groups: read by part
     assert taken(["g08"]) == [("g08", 0), ("g08", 2)]
     reader.close(False)
+
+
+def test_groups_merged_ahead_are_handed_out_once_each_in_the_order_the_parts_ask_for_them(tmp_path, monkeypatch):
+    """A rebuild's changed groups are merged in parts of their own, each once, and every part gets the
+    rows of its groups: those up to its last group not handed out before."""
+    monkeypatch.setattr(copies_merge, "MERGE_PART_REPORTS", 3)
+    sizes = {"g1": 2, "g2": 1, "g3": 3, "g4": 1, "g5": 2, "g6": 2}
+    to_merge = pl.DataFrame([{"report_id": f"{group}-{n}", "source_file": f"{group}-{n}.txt", "_group": group,
+                              "preferred_id": f"{group}-0", copies_merge._REUSABLE: False}
+                             for group, size in sizes.items() for n in range(size)])
+    no_facts = pl.DataFrame(schema=copies_merge.schemas.FACT_SCHEMA)
+    merged_chunks: list[list[str]] = []
+
+    def merged_now(facts, chunk, checks):  # a cell per group, under its preferred copy
+        groups = chunk["_group"].unique(maintain_order=True).to_list()
+        merged_chunks.append(groups)
+        cells = pl.DataFrame({"report_id": [f"{g}-0" for g in groups], "status": ["reported"] * len(groups)})
+        return (pl.concat([no_facts, cells], how="diagonal_relaxed"),
+                pl.DataFrame(schema=copies_merge.schemas.VIOLATION_SCHEMA))
+
+    monkeypatch.setattr(copies_merge, "_merged_now", merged_now)
+    no_facts.write_parquet(tmp_path / "set-apart.parquet")
+    ahead = copies_merge._MergedAhead(to_merge, tmp_path / "set-apart.parquet", checks=None)
+
+    def handed(last):
+        return ahead.up_to(last)["_group"].to_list()
+
+    assert handed("g0") == []  # before every group: merges the first chunk only
+    assert merged_chunks == [["g1", "g2"]]
+    assert handed("g2") == ["g1", "g2"]
+    assert handed("g2") == []
+    assert handed("g5") == ["g3", "g4", "g5"]
+    assert handed("g9") == ["g6"]
+    assert merged_chunks == [["g1", "g2"], ["g3"], ["g4", "g5"], ["g6"]]
