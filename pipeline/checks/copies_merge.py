@@ -242,7 +242,8 @@ def merge_all_copies(writer: store.DatasetWriter, report_frame: pl.DataFrame, ba
         facts = writer.finish("facts")
         if to_merge.height:
             facts.filter(pl.col("report_id").is_in(to_merge["report_id"].implode())).sink_parquet(set_apart)
-        # a rebuild merges its few changed groups in parts of their own (a clean build's parts are the same)
+        # a rebuild merges its changed groups in parts of their own; a build that merges every group
+        # (no cache, nothing kept) merges each part as it comes, since those parts would be the same
         rebuild = kept.folder is not None and not one_part and 0 < to_merge.height < merging.height
         ahead = _MergedAhead(to_merge, set_apart, checks) if rebuild else None
         for part in ([merging] if one_part else copies.in_chunks(merging, MERGE_PART_REPORTS)):
